@@ -1,0 +1,5 @@
+//! `rv-plan`: see `rv-plan --help`.
+
+fn main() -> std::process::ExitCode {
+    rv::cli::Tool::Plan.main_not_implemented()
+}

@@ -1,0 +1,66 @@
+//! `rv`: the multiplexer. `rv <cmd>` runs a built-in subcommand, else `rv-<cmd>` from the
+//! directory of this binary or from `PATH`.
+
+use std::ffi::{OsStr, OsString};
+use std::process::ExitCode;
+
+use rv::{cli, exit, external};
+
+fn main() -> ExitCode {
+    let matches = cli::rv()
+        .external_subcommand_value_parser(clap::value_parser!(OsString))
+        .get_matches();
+    let Some((name, sub)) = matches.subcommand() else {
+        unreachable!("clap enforces subcommand_required")
+    };
+    if cli::BUILTINS.iter().any(|&(builtin, _)| builtin == name) {
+        eprintln!(
+            "error: `rv {name}` is not implemented yet in rv {}",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::from(exit::FAILURE);
+    }
+    let args: Vec<&OsStr> = sub
+        .get_many::<OsString>("")
+        .into_iter()
+        .flatten()
+        .map(OsString::as_os_str)
+        .collect();
+    run_external(name, &args)
+}
+
+/// Replaces this process with `rv-<name>`, or explains why it cannot.
+fn run_external(name: &str, args: &[&OsStr]) -> ExitCode {
+    let search = search_path();
+    let Some(program) = external::find(name, &search) else {
+        let externals = external::list(&search);
+        let mut candidates: Vec<&str> = cli::known_names().collect();
+        candidates.extend(externals.iter().map(String::as_str));
+        eprintln!("error: `{name}` is not an rv command, and no `rv-{name}` was found on PATH");
+        if let Some(suggestion) = external::closest(name, candidates) {
+            eprintln!("  tip: did you mean `rv {suggestion}`?");
+        }
+        eprintln!("See `rv --help` for the commands.");
+        return ExitCode::from(exit::USAGE);
+    };
+    let error = exec(std::process::Command::new(&program).args(args));
+    eprintln!("error: could not run {}: {error}", program.display());
+    ExitCode::from(exit::FAILURE)
+}
+
+/// The directory holding this binary first (so `rv probe` finds its sibling `rv-probe`),
+/// then `PATH`.
+fn search_path() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let own_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf));
+    let dirs = own_dir.into_iter().chain(std::env::split_paths(&path));
+    std::env::join_paths(dirs).unwrap_or(path)
+}
+
+#[cfg(unix)]
+fn exec(command: &mut std::process::Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    command.exec()
+}

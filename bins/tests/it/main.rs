@@ -1,0 +1,3 @@
+//! Integration tests of the rv binaries, run as real processes.
+
+mod multiplexer;

@@ -1,0 +1,172 @@
+//! Command-line definitions for `rv` and every `rv-*` tool.
+//!
+//! Each definition is a `fn … -> clap::Command` so that the binaries, the man pages and the
+//! shell completions are all generated from the same source.
+
+use clap::{Arg, Command};
+
+/// The `rv` subcommands built into the multiplexer, with their one-line descriptions.
+///
+/// Anything else typed after `rv` is looked up on `PATH` as `rv-<name>`.
+pub const BUILTINS: &[(&str, &str)] = &[
+    (
+        "up",
+        "Get GPUs: plan strategies, submit them all, keep the first to start, attach",
+    ),
+    ("run", "Sync the project and run a command on the cluster"),
+    ("ps", "List your requests, their strategies and jobs"),
+    ("stop", "Cancel a job or a whole request"),
+    ("attach", "Open a shell inside a running job"),
+    (
+        "ssh",
+        "Shell on a job's node, or print an SSH config entry for editors",
+    ),
+    ("logs", "Show or follow a job's output"),
+    (
+        "status",
+        "Connection, balance, storage, jobs and GPU availability at a glance",
+    ),
+    ("forward", "Forward local ports to a job's node"),
+    ("env", "Manage the encrypted secrets injected into jobs"),
+    ("cost", "Estimate the service units a request costs"),
+    ("exec", "Run a command on the login node"),
+    ("gpu", "Show nvidia-smi for every node of a job"),
+    (
+        "init",
+        "First-time setup: SSH key and config, account, storage, caches",
+    ),
+    ("notify", "Email notifications on job events"),
+    ("upgrade", "Install the latest rv over this one"),
+];
+
+/// The pipeline tools, each its own binary, that also run as `rv <tool>`.
+pub const TOOLS: &[Tool] = &[
+    Tool::Probe,
+    Tool::Plan,
+    Tool::Submit,
+    Tool::Watch,
+    Tool::Attach,
+    Tool::Sync,
+];
+
+/// One of the `rv-*` binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `rv-probe`: read the cluster and estimate backfill windows.
+    Probe,
+    /// `rv-plan`: turn probe records and a request into ranked strategies.
+    Plan,
+    /// `rv-submit`: render and submit a job per strategy.
+    Submit,
+    /// `rv-watch`: keep the first job to start, cancel the rest.
+    Watch,
+    /// `rv-attach`: open a shell in an allocation.
+    Attach,
+    /// `rv-sync`: push and pull project files.
+    Sync,
+}
+
+impl Tool {
+    /// The binary's file name, e.g. `rv-probe`.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Tool::Probe => "rv-probe",
+            Tool::Plan => "rv-plan",
+            Tool::Submit => "rv-submit",
+            Tool::Watch => "rv-watch",
+            Tool::Attach => "rv-attach",
+            Tool::Sync => "rv-sync",
+        }
+    }
+
+    /// The subcommand name under `rv`, e.g. `probe`.
+    pub fn subcommand(self) -> &'static str {
+        &self.binary()[crate::external::PREFIX.len()..]
+    }
+
+    fn about(self) -> &'static str {
+        match self {
+            Tool::Probe => {
+                "Read the cluster in one round trip and estimate backfill windows (NDJSON out)"
+            }
+            Tool::Plan => {
+                "Turn probe records and a request into ranked submission strategies (NDJSON in/out)"
+            }
+            Tool::Submit => "Render and submit one job per strategy (NDJSON in/out)",
+            Tool::Watch => "Keep the first job that starts, cancel every other (NDJSON in/out)",
+            Tool::Attach => "Open a shell inside an allocation",
+            Tool::Sync => "Push and pull project files over the SSH connection",
+        }
+    }
+
+    /// The clap definition of this tool.
+    pub fn command(self) -> Command {
+        Command::new(self.binary())
+            .version(env!("CARGO_PKG_VERSION"))
+            .about(self.about())
+    }
+
+    /// Entry point of a tool whose implementation has not landed yet: it answers `--help`
+    /// and `--version`, and otherwise says plainly that it does nothing.
+    pub fn main_not_implemented(self) -> std::process::ExitCode {
+        self.command().get_matches();
+        eprintln!(
+            "error: `{}` is not implemented yet in rv {}",
+            self.binary(),
+            env!("CARGO_PKG_VERSION")
+        );
+        std::process::ExitCode::from(crate::exit::FAILURE)
+    }
+}
+
+/// The clap definition of the `rv` multiplexer.
+pub fn rv() -> Command {
+    let tools: Vec<&str> = TOOLS.iter().map(|t| t.subcommand()).collect();
+    Command::new("rv")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Get GPUs on a Slurm cluster without thinking about Slurm")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .allow_external_subcommands(true)
+        .subcommands(BUILTINS.iter().map(|&(name, about)| {
+            Command::new(name).about(about).arg(
+                Arg::new("args")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true)
+                    .hide(true),
+            )
+        }))
+        .after_help(format!(
+            "Pipeline tools, each also a binary `rv-<tool>`: {}.\n\
+             Any `rv-<name>` on PATH runs as `rv <name>`.",
+            tools.join(", ")
+        ))
+}
+
+/// Every name `rv` accepts without looking at `PATH`: built-ins and pipeline tools.
+pub fn known_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS
+        .iter()
+        .map(|&(name, _)| name)
+        .chain(TOOLS.iter().map(|t| t.subcommand()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_valid() {
+        rv().debug_assert();
+        for tool in TOOLS {
+            tool.command().debug_assert();
+        }
+    }
+
+    #[test]
+    fn tool_subcommands_drop_the_prefix() {
+        assert_eq!(Tool::Probe.subcommand(), "probe");
+        assert_eq!(Tool::Sync.subcommand(), "sync");
+    }
+}

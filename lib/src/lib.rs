@@ -1,0 +1,8 @@
+//! rv: a Slurm GPU cluster that feels effortless.
+//!
+//! All of rv's logic lives in this library; the `rv` and `rv-*` binaries only parse their
+//! arguments and call into it. Modules are named for the domain they model.
+
+pub mod cli;
+pub mod exit;
+pub mod external;

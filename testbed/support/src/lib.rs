@@ -1,0 +1,309 @@
+//! Test support for rv's integration tests: a handle on the local Slurm testbed that
+//! `testbed/cluster up` brings up.
+//!
+//! The testbed writes `cluster.env` (shell exports); this crate reads it, runs commands over
+//! the testbed's real sshd, submits jobs that are cancelled when the test ends, and waits for
+//! job states with a deadline. Nothing here mocks Slurm or SSH.
+//!
+//! When the testbed is not up, [`Testbed::get`] fails the test if `CI` or
+//! `RV_TESTBED_REQUIRED` is set (`scripts/test` sets it), and otherwise returns `None` after
+//! saying loudly on stderr that the test did not run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The `Host` alias the testbed's ssh config defines.
+pub const SSH_ALIAS: &str = "rv-cluster";
+
+/// The second testbed user, whose jobs play other people's load.
+pub const OTHER_USER: &str = "rvother";
+
+/// A running testbed, as described by its `cluster.env`.
+#[derive(Debug, Clone)]
+pub struct Testbed {
+    /// Where the testbed keeps its configs, state and logs.
+    pub dir: PathBuf,
+    /// The ssh client config with the `rv-cluster` alias.
+    pub ssh_config: PathBuf,
+    /// The sshd's address (always loopback).
+    pub host: String,
+    /// The sshd's port.
+    pub port: u16,
+    /// The user rv acts as.
+    pub user: String,
+    /// The private key both test users log in with.
+    pub key: PathBuf,
+}
+
+/// What a remote command printed and how it exited.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    /// The exit code; -1 when the command was killed by a signal.
+    pub code: i32,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+}
+
+impl Remote {
+    /// Whether the command exited 0.
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+
+    /// Panics with everything the command printed unless it exited 0; returns stdout.
+    pub fn expect_ok(self, what: &str) -> String {
+        assert!(
+            self.ok(),
+            "{what} failed with exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self.stdout
+    }
+}
+
+impl Testbed {
+    /// The `cluster.env` to read: `$RV_TESTBED_ENV`, else `$RV_CLUSTER_DIR/cluster.env`,
+    /// else `/tmp/rv-cluster/cluster.env`.
+    pub fn env_file() -> PathBuf {
+        if let Some(file) = std::env::var_os("RV_TESTBED_ENV") {
+            return file.into();
+        }
+        let dir = std::env::var_os("RV_CLUSTER_DIR")
+            .map_or_else(|| "/tmp/rv-cluster".into(), PathBuf::from);
+        dir.join("cluster.env")
+    }
+
+    /// Reads `cluster.env` and checks that the testbed answers over ssh.
+    pub fn load() -> Result<Testbed, String> {
+        let file = Self::env_file();
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (run `testbed/cluster up`)",
+                file.display()
+            )
+        })?;
+        let testbed = Self::from_env_text(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let probe = testbed.ssh("true");
+        if !probe.ok() {
+            return Err(format!(
+                "the testbed in {} does not answer over ssh (exit {}): {}",
+                testbed.dir.display(),
+                probe.code,
+                probe.stderr.trim()
+            ));
+        }
+        Ok(testbed)
+    }
+
+    /// Parses the `export KEY=value` lines of a `cluster.env`.
+    pub fn from_env_text(text: &str) -> Result<Testbed, String> {
+        let vars: HashMap<&str, &str> = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("export "))
+            .filter_map(|pair| pair.split_once('='))
+            .collect();
+        let get = |key: &str| {
+            vars.get(key)
+                .map(|v| v.trim_matches(['"', '\'']).to_owned())
+                .ok_or_else(|| format!("missing {key}"))
+        };
+        let port = get("RV_SSH_PORT")?;
+        Ok(Testbed {
+            dir: get("RV_CLUSTER_DIR")?.into(),
+            ssh_config: get("RV_SSH_CONFIG")?.into(),
+            host: get("RV_SSH_HOST")?,
+            port: port
+                .parse()
+                .map_err(|_| format!("RV_SSH_PORT is not a port: {port:?}"))?,
+            user: get("RV_SSH_USER")?,
+            key: get("RV_SSH_KEY")?.into(),
+        })
+    }
+
+    /// The testbed for an integration test.
+    ///
+    /// Returns `None` (and says so on stderr) when it is not up, unless the testbed is
+    /// [`required`], in which case the test fails: CI never skips a test silently.
+    pub fn get() -> Option<Testbed> {
+        match Self::load() {
+            Ok(testbed) => Some(testbed),
+            Err(reason) if required() => panic!("the testbed is required but not usable: {reason}"),
+            Err(reason) => {
+                eprintln!("SKIPPED: this test needs the testbed: {reason}");
+                None
+            }
+        }
+    }
+
+    /// Runs `script` on the testbed's login node as the test user, through the testbed's
+    /// ssh config (one shared `ControlMaster`).
+    pub fn ssh(&self, script: &str) -> Remote {
+        self.ssh_as(&self.user, script)
+    }
+
+    /// Runs `script` on the testbed as `user`.
+    pub fn ssh_as(&self, user: &str, script: &str) -> Remote {
+        let output = Command::new("ssh")
+            .arg("-F")
+            .arg(&self.ssh_config)
+            .args(["-o", "BatchMode=yes", "-l", user, SSH_ALIAS, "--", script])
+            .stdin(Stdio::null())
+            .output()
+            .expect("the ssh client must be installed");
+        Remote {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// A set of jobs that is cancelled when it goes out of scope.
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs {
+            testbed: self,
+            ids: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The ssh client config path as a `&Path`.
+    pub fn ssh_config(&self) -> &Path {
+        &self.ssh_config
+    }
+}
+
+/// Jobs submitted by one test; every one still alive is cancelled on drop, also when the
+/// test panics.
+#[derive(Debug)]
+pub struct Jobs<'a> {
+    testbed: &'a Testbed,
+    ids: Mutex<Vec<String>>,
+}
+
+impl Jobs<'_> {
+    /// Submits `sbatch --parsable <args>` as the test user and returns the job id.
+    /// `args` is a shell fragment: quote what needs quoting.
+    pub fn sbatch(&self, args: &str) -> String {
+        let out = self
+            .testbed
+            .ssh(&format!("sbatch --parsable {args}"))
+            .expect_ok("sbatch");
+        let id = out.trim().split(';').next().unwrap_or_default().to_owned();
+        assert!(
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
+            "sbatch printed no job id: {out:?}"
+        );
+        self.track(&id);
+        id
+    }
+
+    /// Adds a job submitted some other way (for example by rv itself) to the cleanup set.
+    pub fn track(&self, id: &str) {
+        self.ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(id.to_owned());
+    }
+
+    /// Polls until job `id` is in one of `states` (Slurm's long names, e.g. `RUNNING`,
+    /// `COMPLETED`) and returns that state, or fails after `deadline` with the last state
+    /// seen. Finished jobs are looked up in accounting, whose rows lag by a few seconds.
+    pub fn wait_for_state(
+        &self,
+        id: &str,
+        states: &[&str],
+        deadline: Duration,
+    ) -> Result<String, String> {
+        let start = Instant::now();
+        let mut last = String::from("(never seen)");
+        loop {
+            let script = format!(
+                "s=$(squeue -h -j {id} -o %T 2>/dev/null); \
+                 [ -n \"$s\" ] && echo \"$s\" || sacct -n -X -P -j {id} -o State 2>/dev/null | head -1"
+            );
+            let seen = self.testbed.ssh(&script).stdout.trim().to_owned();
+            // sacct prints e.g. "CANCELLED by 1001": the first word is the state.
+            let state = seen
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            if states.contains(&state.as_str()) {
+                return Ok(state);
+            }
+            if !state.is_empty() {
+                last = state;
+            }
+            if start.elapsed() > deadline {
+                return Err(format!(
+                    "job {id} not in {states:?} after {deadline:?}; last state {last}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Jobs<'_> {
+    fn drop(&mut self) {
+        let ids = self
+            .ids
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if ids.is_empty() {
+            return;
+        }
+        let cancel = self.testbed.ssh(&format!("scancel {}", ids.join(" ")));
+        if !cancel.ok() {
+            eprintln!(
+                "warning: could not cancel test jobs {ids:?}: {}",
+                cancel.stderr.trim()
+            );
+        }
+    }
+}
+
+/// Whether tests must have the testbed: under CI, or when `RV_TESTBED_REQUIRED` is set
+/// (either to anything but empty, `false` or `0`).
+pub fn required() -> bool {
+    let set = |name| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    set("CI") || set("RV_TESTBED_REQUIRED")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cluster_env() {
+        let text = "export SLURM_CONF=/tmp/rv-cluster/etc/slurm.conf\n\
+                    export RV_CLUSTER_DIR=/tmp/rv-cluster\n\
+                    export RV_SSH_HOST=127.0.0.1\n\
+                    export RV_SSH_PORT=2223\n\
+                    export RV_SSH_USER=rvtest\n\
+                    export RV_SSH_KEY=/tmp/rv-cluster/ssh/id_ed25519\n\
+                    export RV_SSH_CONFIG=/tmp/rv-cluster/ssh/config\n";
+        let tb = Testbed::from_env_text(text).unwrap();
+        assert_eq!(tb.port, 2223);
+        assert_eq!(tb.user, "rvtest");
+        assert_eq!(tb.ssh_config, PathBuf::from("/tmp/rv-cluster/ssh/config"));
+    }
+
+    #[test]
+    fn rejects_incomplete_env() {
+        let err = Testbed::from_env_text("export RV_SSH_PORT=22\n").unwrap_err();
+        assert!(err.starts_with("missing "), "{err}");
+        let err = Testbed::from_env_text(
+            "export RV_CLUSTER_DIR=/x\nexport RV_SSH_CONFIG=/x\nexport RV_SSH_HOST=h\n\
+             export RV_SSH_PORT=notaport\nexport RV_SSH_USER=u\nexport RV_SSH_KEY=/k\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("RV_SSH_PORT"), "{err}");
+    }
+}
