@@ -1,1 +1,80 @@
-//! Parsers for the output of Slurm commands.
+//! Parsers for the output of Slurm commands and of the UVA site tools.
+//!
+//! rv asks Slurm for delimited formats it defines itself (see each module's `COMMAND`), and
+//! the parsers also read the default human layouts, so captured real output stays testable.
+
+pub mod gres;
+pub mod sinfo;
+
+/// How the columns of a row are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Separator {
+    /// A character such as `|`; fields are trimmed (`-O` pads them with spaces).
+    Char(char),
+    /// Runs of whitespace, as in `-o "%N %T %G"` or a default table.
+    Whitespace,
+}
+
+/// Splits `line` into exactly `n` fields; the last field takes the rest of the line, so a
+/// free-text column (a job name, a reason) placed last may contain the separator.
+pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&str>> {
+    let fields: Vec<&str> = match sep {
+        Separator::Char(c) => {
+            let mut v: Vec<&str> = line.splitn(n, c).map(str::trim).collect();
+            // `-O` output ends every field, the last one too, with the separator.
+            if let Some(last) = v.last_mut() {
+                *last = last.strip_suffix(c).unwrap_or(last).trim();
+            }
+            v
+        }
+        Separator::Whitespace => {
+            let mut v = Vec::with_capacity(n);
+            let mut rest = line.trim_start();
+            while v.len() + 1 < n && !rest.is_empty() {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                v.push(&rest[..end]);
+                rest = rest[end..].trim_start();
+            }
+            if !rest.is_empty() {
+                v.push(rest.trim_end());
+            }
+            v
+        }
+    };
+    (fields.len() == n).then_some(fields)
+}
+
+/// Parses a non-negative integer field, naming the field on failure.
+pub(crate) fn int<T: std::str::FromStr>(
+    what: &'static str,
+    field: &str,
+    s: &str,
+) -> Result<T, super::ParseError> {
+    s.trim()
+        .parse()
+        .map_err(|_| super::ParseError::new(what, s, format!("{field} is not a number")))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Reading the captured outputs under `lib/tests/fixtures/`.
+
+    /// The contents of `lib/tests/fixtures/<path>`.
+    pub fn fixture(path: &str) -> String {
+        let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    /// The output of the first `user$ <command>` block of a testbed sample file, up to its
+    /// `[exit N]` line.
+    pub fn sample(file: &str, command: &str) -> String {
+        let text = fixture(&format!("testbed/{file}"));
+        let mut lines = text.lines();
+        lines
+            .by_ref()
+            .find(|l| l.split_once("$ ").is_some_and(|(_, c)| c == command))
+            .unwrap_or_else(|| panic!("no `{command}` in {file}"));
+        let out: Vec<&str> = lines.take_while(|l| !l.starts_with("[exit ")).collect();
+        out.join("\n") + "\n"
+    }
+}

@@ -1,0 +1,350 @@
+//! `sinfo`: nodes, their partitions, state, GPUs (configured and in use), CPUs, memory and
+//! features. A node in several partitions is printed once per partition; [`parse_nodes`]
+//! merges those rows into one [`Node`].
+
+use crate::slurm::ParseError;
+
+use super::gres::{Gpus, parse_gpus};
+use super::{Separator, int, split_fields};
+
+/// A column rv can read from `sinfo -N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `%N` / `NodeList`: the node's name.
+    Node,
+    /// `%P` / `Partition`: one partition (the default one carries a `*`).
+    Partition,
+    /// `%T` / `StateLong` or `%t` / `StateCompact`, with suffixes.
+    State,
+    /// `%G` / `Gres`: configured GRES.
+    Gres,
+    /// `-O GresUsed`: GRES in use, with `(IDX:…)`.
+    GresUsed,
+    /// `%C` / `CPUsState`: allocated/idle/other/total.
+    Cpus,
+    /// `%m` / `Memory`: real memory in MB.
+    Memory,
+    /// `-O AllocMem`: allocated memory in MB.
+    AllocMemory,
+    /// `%f` / `Features`: available features, comma separated.
+    Features,
+}
+
+/// The columns of [`COMMAND`], in order.
+pub const FIELDS: &[Field] = &[
+    Field::Node,
+    Field::Partition,
+    Field::State,
+    Field::Gres,
+    Field::GresUsed,
+    Field::Cpus,
+    Field::Memory,
+    Field::AllocMemory,
+    Field::Features,
+];
+
+/// The `sinfo` rv runs: every node row with [`FIELDS`], `|`-terminated and wide enough that
+/// `-O` never truncates (it does so silently).
+pub const COMMAND: &str = "sinfo -h -N -O 'NodeList:80|,Partition:80|,StateLong:40|,Gres:300|,GresUsed:300|,CPUsState:40|,Memory:20|,AllocMem:20|,Features:300|'";
+
+/// A node's state: its base state and the flags Slurm appends as suffix characters.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NodeState {
+    /// The base state, lower case without suffixes (`idle`, `mixed`, `allocated`, `drained`,
+    /// `down`, `inval`, `reserved`, `planned`, …), with compact forms (`mix`, `alloc`,
+    /// `drain`, `drng`, `comp`, `resv`, `unk`) spelt out.
+    pub base: String,
+    /// `*`: the node does not respond.
+    pub not_responding: bool,
+    /// `~`, `#`, `%`, `!`: powered down, powering up or down.
+    pub power_saving: bool,
+    /// `$`: inside a maintenance reservation.
+    pub maintenance: bool,
+    /// `@` or `^`: a reboot is pending or running.
+    pub rebooting: bool,
+    /// `-`: planned by the backfill scheduler for a pending job.
+    pub planned: bool,
+}
+
+impl NodeState {
+    /// Parses `mixed-`, `idle*`, `drng@`, `down~`, `inval`, ….
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let s = s.trim();
+        let base_end = s.find(|c: char| !(c.is_ascii_alphabetic() || c == '_')).unwrap_or(s.len());
+        let (base, suffix) = s.split_at(base_end);
+        if base.is_empty() {
+            return Err(ParseError::new("node state", s, "no state name"));
+        }
+        let mut state = NodeState {
+            base: spell_out(&base.to_ascii_lowercase()).to_owned(),
+            not_responding: false,
+            power_saving: false,
+            maintenance: false,
+            rebooting: false,
+            planned: false,
+        };
+        for c in suffix.chars() {
+            match c {
+                '*' => state.not_responding = true,
+                '~' | '#' | '%' | '!' => state.power_saving = true,
+                '$' => state.maintenance = true,
+                '@' | '^' => state.rebooting = true,
+                '-' => state.planned = true,
+                '+' => {}
+                _ => return Err(ParseError::new("node state", s, format!("unknown suffix {c:?}"))),
+            }
+        }
+        Ok(state)
+    }
+
+    /// Whether the scheduler can start new jobs on the node now.
+    pub fn accepts_jobs(&self) -> bool {
+        matches!(self.base.as_str(), "idle" | "mixed" | "planned")
+            && !self.not_responding
+            && !self.power_saving
+            && !self.maintenance
+            && !self.rebooting
+    }
+}
+
+fn spell_out(base: &str) -> &str {
+    match base {
+        "mix" => "mixed",
+        "alloc" => "allocated",
+        "drain" => "drained",
+        "drng" => "draining",
+        "comp" => "completing",
+        "resv" => "reserved",
+        "unk" => "unknown",
+        "npc" => "perfctrs",
+        "plnd" => "planned",
+        "futr" => "future",
+        "fail" => "fail",
+        "failg" => "failing",
+        "pow_dn" | "powered_down" => "powered_down",
+        other => other,
+    }
+}
+
+/// CPU counts as `%C` prints them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cpus {
+    /// Allocated.
+    pub allocated: u32,
+    /// Idle.
+    pub idle: u32,
+    /// Other (down, drained).
+    pub other: u32,
+    /// Total.
+    pub total: u32,
+}
+
+/// One node, merged over all the partitions it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Node {
+    /// Its name.
+    pub name: String,
+    /// The partitions that hold it, in the order sinfo listed them, without `*`.
+    pub partitions: Vec<String>,
+    /// Its state.
+    pub state: NodeState,
+    /// Configured GPUs.
+    pub gpus: Vec<Gpus>,
+    /// GPUs in use, when that column was read.
+    pub gpus_used: Option<Vec<Gpus>>,
+    /// CPU counts, when read.
+    pub cpus: Option<Cpus>,
+    /// Real memory in MB, when read.
+    pub memory_mb: Option<u64>,
+    /// Allocated memory in MB, when read.
+    pub allocated_memory_mb: Option<u64>,
+    /// Available features.
+    pub features: Vec<String>,
+}
+
+/// Parses `sinfo -N` rows with the given columns, skipping blank lines and a header line
+/// (one starting with `NODELIST`/`HOSTNAMES`). Rows of the same node are merged.
+pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<Node>, ParseError> {
+    let mut nodes: Vec<Node> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let upper = line.trim_start();
+        if upper.is_empty() || upper.starts_with("NODELIST") || upper.starts_with("HOSTNAMES") {
+            continue;
+        }
+        let node = parse_row(line, fields, sep).map_err(|e| e.at_line(i + 1))?;
+        match nodes.iter_mut().find(|n| n.name == node.name) {
+            Some(seen) => {
+                for p in node.partitions {
+                    if !seen.partitions.contains(&p) {
+                        seen.partitions.push(p);
+                    }
+                }
+            }
+            None => nodes.push(node),
+        }
+    }
+    Ok(nodes)
+}
+
+fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, ParseError> {
+    let values = split_fields(line, sep, fields.len())
+        .ok_or_else(|| ParseError::new("sinfo", line, format!("expected {} columns", fields.len())))?;
+    let mut node = Node {
+        name: String::new(),
+        partitions: Vec::new(),
+        state: NodeState::parse("unknown")?,
+        gpus: Vec::new(),
+        gpus_used: None,
+        cpus: None,
+        memory_mb: None,
+        allocated_memory_mb: None,
+        features: Vec::new(),
+    };
+    for (field, value) in fields.iter().zip(values) {
+        match field {
+            Field::Node => node.name = value.to_owned(),
+            Field::Partition => node.partitions.push(value.trim_end_matches('*').to_owned()),
+            Field::State => node.state = NodeState::parse(value)?,
+            Field::Gres => node.gpus = parse_gpus(value)?,
+            Field::GresUsed => node.gpus_used = Some(parse_gpus(value)?),
+            Field::Cpus => node.cpus = Some(parse_cpus(value)?),
+            Field::Memory => node.memory_mb = Some(int("sinfo", "memory", value)?),
+            Field::AllocMemory => node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?),
+            Field::Features => {
+                node.features = value
+                    .split(',')
+                    .filter(|f| !f.is_empty() && *f != "(null)")
+                    .map(str::to_owned)
+                    .collect();
+            }
+        }
+    }
+    if node.name.is_empty() || node.name.contains(char::is_whitespace) {
+        return Err(ParseError::new("sinfo", line, "no node name"));
+    }
+    Ok(node)
+}
+
+fn parse_cpus(s: &str) -> Result<Cpus, ParseError> {
+    let n: Vec<u32> = s
+        .split('/')
+        .map(|p| int("sinfo", "CPU count", p))
+        .collect::<Result<_, _>>()?;
+    match n.as_slice() {
+        &[allocated, idle, other, total] => Ok(Cpus {
+            allocated,
+            idle,
+            other,
+            total,
+        }),
+        _ => Err(ParseError::new("sinfo", s, "CPUs are allocated/idle/other/total")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slurm::parse::test_support::{fixture, sample};
+    use proptest::prelude::*;
+
+    const T_G_C_M: &[Field] = &[Field::Node, Field::State, Field::Gres, Field::Cpus, Field::Memory];
+
+    #[test]
+    fn reads_rivanna_rows() {
+        let nodes = parse_nodes(&fixture("rivanna/sinfo-node-T-G-C-m.txt"), T_G_C_M, Separator::Whitespace).unwrap();
+        assert_eq!(nodes.len(), 3);
+        let an25 = &nodes[0];
+        assert_eq!(an25.name, "udc-an25-20");
+        assert_eq!(an25.state.base, "mixed");
+        assert!(an25.state.planned, "`mixed-` is planned by backfill");
+        assert!(an25.state.accepts_jobs());
+        assert_eq!(an25.gpus, vec![Gpus { kind: Some("a6000".into()), count: 8 }]);
+        assert_eq!(an25.cpus, Some(Cpus { allocated: 5, idle: 43, other: 0, total: 48 }));
+        assert_eq!(an25.memory_mb, Some(257_000));
+        assert_eq!(nodes[1].gpus, vec![Gpus { kind: Some("a100".into()), count: 8 }]);
+        assert_eq!(nodes[1].cpus.unwrap().total, 128);
+        assert_eq!(nodes[2].gpus, vec![Gpus { kind: Some("1g.10gb".into()), count: 56 }]);
+        assert!(!nodes[2].state.planned);
+        assert_eq!(nodes[2].memory_mb, Some(2_000_000));
+    }
+
+    #[test]
+    fn reads_testbed_rows_and_merges_partitions() {
+        let text = sample("sinfo_busy.txt", "sinfo -N -o \"%N %P %t %G %C\"");
+        let fields = [Field::Node, Field::Partition, Field::State, Field::Gres, Field::Cpus];
+        let nodes = parse_nodes(&text, &fields, Separator::Whitespace).unwrap();
+        assert_eq!(nodes.len(), 18);
+        let cpu = nodes.iter().find(|n| n.name == "cpu-01").unwrap();
+        assert_eq!(cpu.partitions, ["standard"]);
+        assert!(cpu.gpus.is_empty());
+        assert_eq!(cpu.state.base, "mixed");
+        let merged = parse_nodes(
+            "a6000-01 gpu-a6000 mix gpu:a6000:8(S:0-1) 1/47/0/48\na6000-01 gpu mix gpu:a6000:8(S:0-1) 1/47/0/48\n",
+            &fields,
+            Separator::Whitespace,
+        )
+        .unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].partitions, ["gpu-a6000", "gpu"]);
+    }
+
+    #[test]
+    fn reads_rvs_own_format() {
+        let text = "a6000-01            |gpu-a6000           |mixed               |gpu:a6000:8(S:0-1)  |gpu:a6000:4(IDX:0-3)|4/44/0/48           |500000              |16000               |(null)              |\n\
+                    a100-80g-01|gpu|idle|gpu:a100:8(S:0-1)|gpu:a100:0(IDX:N/A)|0/64/0/64|1000000|0|a100_80gb|\n\
+                    cpu-01|standard*|drained*|(null)|gpu:0|0/0/64/64|515000|0|(null)|\n";
+        let nodes = parse_nodes(text, FIELDS, Separator::Char('|')).unwrap();
+        assert_eq!(nodes[0].gpus_used, Some(vec![Gpus { kind: Some("a6000".into()), count: 4 }]));
+        assert_eq!(nodes[0].allocated_memory_mb, Some(16000));
+        assert_eq!(nodes[1].features, ["a100_80gb"]);
+        assert_eq!(nodes[1].gpus_used, Some(vec![]));
+        assert_eq!(nodes[2].partitions, ["standard"]);
+        assert!(nodes[2].state.not_responding);
+        assert!(!nodes[2].state.accepts_jobs());
+    }
+
+    #[test]
+    fn reads_every_state_suffix() {
+        for (raw, base) in [
+            ("mixed-", "mixed"),
+            ("idle*", "idle"),
+            ("idle~", "idle"),
+            ("idle#", "idle"),
+            ("mixed$", "mixed"),
+            ("allocated@", "allocated"),
+            ("mix+", "mixed"),
+            ("inval", "inval"),
+            ("reserved", "reserved"),
+            ("planned", "planned"),
+            ("drng", "draining"),
+            ("down*", "down"),
+        ] {
+            assert_eq!(NodeState::parse(raw).unwrap().base, base, "{raw}");
+        }
+        assert!(NodeState::parse("idle").unwrap().accepts_jobs());
+        assert!(NodeState::parse("planned").unwrap().accepts_jobs());
+        for no in ["idle*", "idle~", "mixed$", "allocated", "drained", "down", "inval", "reserved"] {
+            assert!(!NodeState::parse(no).unwrap().accepts_jobs(), "{no}");
+        }
+        assert!(NodeState::parse("idle?").is_err());
+        assert!(NodeState::parse("").is_err());
+    }
+
+    #[test]
+    fn names_the_bad_line() {
+        let err = parse_nodes("a 1 x\n", T_G_C_M, Separator::Whitespace).unwrap_err();
+        assert_eq!(err.line, Some(1));
+        let err = parse_nodes("n1 idle gpu:a:2 1/2/3/4 100\nn2 idle gpu:a:2 1/2/3 100\n", T_G_C_M, Separator::Whitespace)
+            .unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.to_string().contains("allocated/idle/other/total"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,200}") {
+            let _ = parse_nodes(&s, FIELDS, Separator::Char('|'));
+            let _ = parse_nodes(&s, T_G_C_M, Separator::Whitespace);
+        }
+    }
+}
