@@ -84,15 +84,27 @@ mod tests {
 
     #[test]
     fn reads_every_form() {
-        assert_eq!(parse_gpus("gpu:a6000:8(S:0-1)"), Ok(vec![g(Some("a6000"), 8)]));
+        assert_eq!(
+            parse_gpus("gpu:a6000:8(S:0-1)"),
+            Ok(vec![g(Some("a6000"), 8)])
+        );
         assert_eq!(parse_gpus("gpu:a6000:8"), Ok(vec![g(Some("a6000"), 8)]));
         assert_eq!(
             parse_gpus("gpu:a100:8(S:16-31,48-63,80-95,112-127)"),
             Ok(vec![g(Some("a100"), 8)])
         );
-        assert_eq!(parse_gpus("gpu:1g.10gb:56"), Ok(vec![g(Some("1g.10gb"), 56)]));
-        assert_eq!(parse_gpus("gres:gpu:a6000:4"), Ok(vec![g(Some("a6000"), 4)]));
-        assert_eq!(parse_gpus("gpu:a6000:4(IDX:0-3)"), Ok(vec![g(Some("a6000"), 4)]));
+        assert_eq!(
+            parse_gpus("gpu:1g.10gb:56"),
+            Ok(vec![g(Some("1g.10gb"), 56)])
+        );
+        assert_eq!(
+            parse_gpus("gres:gpu:a6000:4"),
+            Ok(vec![g(Some("a6000"), 4)])
+        );
+        assert_eq!(
+            parse_gpus("gpu:a6000:4(IDX:0-3)"),
+            Ok(vec![g(Some("a6000"), 4)])
+        );
         assert_eq!(parse_gpus("gpu:a40:0(IDX:N/A)"), Ok(vec![]));
         assert_eq!(parse_gpus("gpu:0"), Ok(vec![]));
         assert_eq!(parse_gpus("gpu:4"), Ok(vec![g(None, 4)]));

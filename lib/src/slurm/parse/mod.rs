@@ -4,7 +4,9 @@
 //! the parsers also read the default human layouts, so captured real output stays testable.
 
 pub mod gres;
+pub mod job_state;
 pub mod sinfo;
+pub mod squeue;
 
 /// How the columns of a row are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

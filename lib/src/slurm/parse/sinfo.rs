@@ -47,8 +47,10 @@ pub const FIELDS: &[Field] = &[
 /// `-O` never truncates (it does so silently).
 pub const COMMAND: &str = "sinfo -h -N -O 'NodeList:80|,Partition:80|,StateLong:40|,Gres:300|,GresUsed:300|,CPUsState:40|,Memory:20|,AllocMem:20|,Features:300|'";
 
-/// A node's state: its base state and the flags Slurm appends as suffix characters.
+/// A node's state: its base state and the flags Slurm appends as suffix characters (each
+/// suffix is independent, hence the booleans).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct NodeState {
     /// The base state, lower case without suffixes (`idle`, `mixed`, `allocated`, `drained`,
     /// `down`, `inval`, `reserved`, `planned`, …), with compact forms (`mix`, `alloc`,
@@ -70,7 +72,9 @@ impl NodeState {
     /// Parses `mixed-`, `idle*`, `drng@`, `down~`, `inval`, ….
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
-        let base_end = s.find(|c: char| !(c.is_ascii_alphabetic() || c == '_')).unwrap_or(s.len());
+        let base_end = s
+            .find(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+            .unwrap_or(s.len());
         let (base, suffix) = s.split_at(base_end);
         if base.is_empty() {
             return Err(ParseError::new("node state", s, "no state name"));
@@ -91,7 +95,13 @@ impl NodeState {
                 '@' | '^' => state.rebooting = true,
                 '-' => state.planned = true,
                 '+' => {}
-                _ => return Err(ParseError::new("node state", s, format!("unknown suffix {c:?}"))),
+                _ => {
+                    return Err(ParseError::new(
+                        "node state",
+                        s,
+                        format!("unknown suffix {c:?}"),
+                    ));
+                }
             }
         }
         Ok(state)
@@ -187,8 +197,9 @@ pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<N
 }
 
 fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, ParseError> {
-    let values = split_fields(line, sep, fields.len())
-        .ok_or_else(|| ParseError::new("sinfo", line, format!("expected {} columns", fields.len())))?;
+    let values = split_fields(line, sep, fields.len()).ok_or_else(|| {
+        ParseError::new("sinfo", line, format!("expected {} columns", fields.len()))
+    })?;
     let mut node = Node {
         name: String::new(),
         partitions: Vec::new(),
@@ -209,7 +220,9 @@ fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, Parse
             Field::GresUsed => node.gpus_used = Some(parse_gpus(value)?),
             Field::Cpus => node.cpus = Some(parse_cpus(value)?),
             Field::Memory => node.memory_mb = Some(int("sinfo", "memory", value)?),
-            Field::AllocMemory => node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?),
+            Field::AllocMemory => {
+                node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?)
+            }
             Field::Features => {
                 node.features = value
                     .split(',')
@@ -237,7 +250,11 @@ fn parse_cpus(s: &str) -> Result<Cpus, ParseError> {
             other,
             total,
         }),
-        _ => Err(ParseError::new("sinfo", s, "CPUs are allocated/idle/other/total")),
+        _ => Err(ParseError::new(
+            "sinfo",
+            s,
+            "CPUs are allocated/idle/other/total",
+        )),
     }
 }
 
@@ -247,23 +264,60 @@ mod tests {
     use crate::slurm::parse::test_support::{fixture, sample};
     use proptest::prelude::*;
 
-    const T_G_C_M: &[Field] = &[Field::Node, Field::State, Field::Gres, Field::Cpus, Field::Memory];
+    const T_G_C_M: &[Field] = &[
+        Field::Node,
+        Field::State,
+        Field::Gres,
+        Field::Cpus,
+        Field::Memory,
+    ];
 
     #[test]
     fn reads_rivanna_rows() {
-        let nodes = parse_nodes(&fixture("rivanna/sinfo-node-T-G-C-m.txt"), T_G_C_M, Separator::Whitespace).unwrap();
+        let nodes = parse_nodes(
+            &fixture("rivanna/sinfo-node-T-G-C-m.txt"),
+            T_G_C_M,
+            Separator::Whitespace,
+        )
+        .unwrap();
         assert_eq!(nodes.len(), 3);
         let an25 = &nodes[0];
         assert_eq!(an25.name, "udc-an25-20");
         assert_eq!(an25.state.base, "mixed");
         assert!(an25.state.planned, "`mixed-` is planned by backfill");
         assert!(an25.state.accepts_jobs());
-        assert_eq!(an25.gpus, vec![Gpus { kind: Some("a6000".into()), count: 8 }]);
-        assert_eq!(an25.cpus, Some(Cpus { allocated: 5, idle: 43, other: 0, total: 48 }));
+        assert_eq!(
+            an25.gpus,
+            vec![Gpus {
+                kind: Some("a6000".into()),
+                count: 8
+            }]
+        );
+        assert_eq!(
+            an25.cpus,
+            Some(Cpus {
+                allocated: 5,
+                idle: 43,
+                other: 0,
+                total: 48
+            })
+        );
         assert_eq!(an25.memory_mb, Some(257_000));
-        assert_eq!(nodes[1].gpus, vec![Gpus { kind: Some("a100".into()), count: 8 }]);
+        assert_eq!(
+            nodes[1].gpus,
+            vec![Gpus {
+                kind: Some("a100".into()),
+                count: 8
+            }]
+        );
         assert_eq!(nodes[1].cpus.unwrap().total, 128);
-        assert_eq!(nodes[2].gpus, vec![Gpus { kind: Some("1g.10gb".into()), count: 56 }]);
+        assert_eq!(
+            nodes[2].gpus,
+            vec![Gpus {
+                kind: Some("1g.10gb".into()),
+                count: 56
+            }]
+        );
         assert!(!nodes[2].state.planned);
         assert_eq!(nodes[2].memory_mb, Some(2_000_000));
     }
@@ -271,7 +325,13 @@ mod tests {
     #[test]
     fn reads_testbed_rows_and_merges_partitions() {
         let text = sample("sinfo_busy.txt", "sinfo -N -o \"%N %P %t %G %C\"");
-        let fields = [Field::Node, Field::Partition, Field::State, Field::Gres, Field::Cpus];
+        let fields = [
+            Field::Node,
+            Field::Partition,
+            Field::State,
+            Field::Gres,
+            Field::Cpus,
+        ];
         let nodes = parse_nodes(&text, &fields, Separator::Whitespace).unwrap();
         assert_eq!(nodes.len(), 18);
         let cpu = nodes.iter().find(|n| n.name == "cpu-01").unwrap();
@@ -294,7 +354,13 @@ mod tests {
                     a100-80g-01|gpu|idle|gpu:a100:8(S:0-1)|gpu:a100:0(IDX:N/A)|0/64/0/64|1000000|0|a100_80gb|\n\
                     cpu-01|standard*|drained*|(null)|gpu:0|0/0/64/64|515000|0|(null)|\n";
         let nodes = parse_nodes(text, FIELDS, Separator::Char('|')).unwrap();
-        assert_eq!(nodes[0].gpus_used, Some(vec![Gpus { kind: Some("a6000".into()), count: 4 }]));
+        assert_eq!(
+            nodes[0].gpus_used,
+            Some(vec![Gpus {
+                kind: Some("a6000".into()),
+                count: 4
+            }])
+        );
         assert_eq!(nodes[0].allocated_memory_mb, Some(16000));
         assert_eq!(nodes[1].features, ["a100_80gb"]);
         assert_eq!(nodes[1].gpus_used, Some(vec![]));
@@ -323,7 +389,16 @@ mod tests {
         }
         assert!(NodeState::parse("idle").unwrap().accepts_jobs());
         assert!(NodeState::parse("planned").unwrap().accepts_jobs());
-        for no in ["idle*", "idle~", "mixed$", "allocated", "drained", "down", "inval", "reserved"] {
+        for no in [
+            "idle*",
+            "idle~",
+            "mixed$",
+            "allocated",
+            "drained",
+            "down",
+            "inval",
+            "reserved",
+        ] {
             assert!(!NodeState::parse(no).unwrap().accepts_jobs(), "{no}");
         }
         assert!(NodeState::parse("idle?").is_err());
@@ -334,10 +409,17 @@ mod tests {
     fn names_the_bad_line() {
         let err = parse_nodes("a 1 x\n", T_G_C_M, Separator::Whitespace).unwrap_err();
         assert_eq!(err.line, Some(1));
-        let err = parse_nodes("n1 idle gpu:a:2 1/2/3/4 100\nn2 idle gpu:a:2 1/2/3 100\n", T_G_C_M, Separator::Whitespace)
-            .unwrap_err();
+        let err = parse_nodes(
+            "n1 idle gpu:a:2 1/2/3/4 100\nn2 idle gpu:a:2 1/2/3 100\n",
+            T_G_C_M,
+            Separator::Whitespace,
+        )
+        .unwrap_err();
         assert_eq!(err.line, Some(2));
-        assert!(err.to_string().contains("allocated/idle/other/total"), "{err}");
+        assert!(
+            err.to_string().contains("allocated/idle/other/total"),
+            "{err}"
+        );
     }
 
     proptest! {
