@@ -5,6 +5,7 @@
 
 pub mod gres;
 pub mod job_state;
+pub mod sacct;
 pub mod sinfo;
 pub mod squeue;
 
@@ -79,4 +80,112 @@ pub(crate) mod test_support {
         let out: Vec<&str> = lines.take_while(|l| !l.starts_with("[exit ")).collect();
         out.join("\n") + "\n"
     }
+}
+
+/// A table with a header line: `|`-delimited (`--parsable2`, `-P`), fixed-width under a line
+/// of dashes (Slurm's default layouts, where the dashes give each column's width), or plain
+/// whitespace-separated.
+#[derive(Debug)]
+pub(crate) struct Table<'a> {
+    /// The column names, as printed.
+    pub headers: Vec<&'a str>,
+    /// Each data row with its 1-based line number; as many cells as headers, the last
+    /// column taking the rest of a delimited line. Whitespace rows may have fewer cells.
+    pub rows: Vec<(usize, Vec<&'a str>)>,
+}
+
+impl<'a> Table<'a> {
+    /// Reads a table whose first non-blank line is the header.
+    pub fn parse(what: &'static str, text: &'a str) -> Result<Self, super::ParseError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let Some((_, header)) = lines.next() else {
+            return Ok(Table {
+                headers: Vec::new(),
+                rows: Vec::new(),
+            });
+        };
+        let lines: Vec<(usize, &str)> = lines.collect();
+        let dashes = lines.first().filter(|(_, l)| {
+            l.trim().starts_with("--") && l.bytes().all(|b| b == b'-' || b == b' ')
+        });
+        let mut rows = Vec::new();
+        if header.contains('|') {
+            let headers: Vec<&str> = header.split('|').map(str::trim).collect();
+            for &(i, line) in &lines {
+                let cells =
+                    split_fields(line, Separator::Char('|'), headers.len()).ok_or_else(|| {
+                        super::ParseError::new(
+                            what,
+                            line,
+                            format!("expected {} columns", headers.len()),
+                        )
+                        .at_line(i + 1)
+                    })?;
+                rows.push((i + 1, cells));
+            }
+            return Ok(Table { headers, rows });
+        }
+        if let Some(&(_, dash_line)) = dashes {
+            let spans = column_spans(dash_line);
+            let cell = |line: &'a str, k: usize, (start, end): (usize, usize)| {
+                let end = if k + 1 == spans.len() {
+                    line.len()
+                } else {
+                    end.min(line.len())
+                };
+                line.get(start.min(end)..end).unwrap_or_default().trim()
+            };
+            let headers = spans
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| cell(header, k, s))
+                .collect();
+            for &(i, line) in &lines[1..] {
+                rows.push((
+                    i + 1,
+                    spans
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &s)| cell(line, k, s))
+                        .collect(),
+                ));
+            }
+            return Ok(Table { headers, rows });
+        }
+        let headers = header.split_whitespace().collect();
+        for &(i, line) in &lines {
+            rows.push((i + 1, line.split_whitespace().collect()));
+        }
+        Ok(Table { headers, rows })
+    }
+
+    /// The index of column `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Byte ranges of the runs of dashes in a separator line.
+fn column_spans(dashes: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, b) in dashes.bytes().enumerate() {
+        match (b, start) {
+            (b'-', None) => start = Some(i),
+            (b' ', Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, dashes.len()));
+    }
+    spans
 }
