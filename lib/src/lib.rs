@@ -6,4 +6,5 @@
 pub mod cli;
 pub mod exit;
 pub mod external;
+pub mod site_tools;
 pub mod slurm;

@@ -6,8 +6,11 @@
 pub mod gres;
 pub mod job_state;
 pub mod sacct;
+pub mod sbatch;
+pub mod scontrol;
 pub mod sinfo;
 pub mod squeue;
+pub mod sshare;
 
 /// How the columns of a row are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -221,7 +221,7 @@ fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, Parse
             Field::Cpus => node.cpus = Some(parse_cpus(value)?),
             Field::Memory => node.memory_mb = Some(int("sinfo", "memory", value)?),
             Field::AllocMemory => {
-                node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?)
+                node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?);
             }
             Field::Features => {
                 node.features = value
