@@ -6,5 +6,7 @@
 pub mod cli;
 pub mod exit;
 pub mod external;
+pub mod remote;
+pub mod shell;
 pub mod site_tools;
 pub mod slurm;

@@ -1,0 +1,391 @@
+//! One round trip, many commands: a shell script that uploads files, runs every command
+//! at once with its own stdout, stderr and exit code, reads the cluster's clock, and frames
+//! it all with byte counts under a random boundary, so no output can break the framing and
+//! one failing command loses nothing of the others.
+
+use crate::shell::quote;
+use crate::slurm::time::Clock;
+
+/// A file to write on the cluster before the commands run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Absolute path on the cluster; parent directories are created.
+    pub path: String,
+    /// The exact bytes.
+    pub content: Vec<u8>,
+    /// The permission bits, e.g. `0o600`. The file is created 0600 and only then chmodded
+    /// and renamed into place, so it is never visible half-written or too open.
+    pub mode: u32,
+}
+
+/// The commands and uploads of one round trip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    uploads: Vec<Upload>,
+    commands: Vec<String>,
+}
+
+/// What one command printed and returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Its standard output (lossily decoded).
+    pub stdout: String,
+    /// Its standard error (lossily decoded).
+    pub stderr: String,
+    /// Its exit status.
+    pub code: i32,
+}
+
+impl Output {
+    /// Whether it exited 0.
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// Everything a round trip brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The cluster's clock when the commands started.
+    pub clock: Clock,
+    /// Each command's output, in the order they were added.
+    pub outputs: Vec<Output>,
+}
+
+/// Output that does not follow the framing: cut off, or not from an rv batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the cluster's reply was cut off or garbled ({0})")]
+pub struct FramingError(pub String);
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Batch::default()
+    }
+
+    /// Adds a shell command; returns its index in [`Reply::outputs`].
+    pub fn command(&mut self, command: impl Into<String>) -> usize {
+        self.commands.push(command.into());
+        self.commands.len() - 1
+    }
+
+    /// Adds a file to write before the commands run.
+    pub fn upload(&mut self, upload: Upload) {
+        self.uploads.push(upload);
+    }
+
+    /// The number of commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// Whether there are no commands.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// The POSIX `sh` script for this batch, framed with `boundary` (which must not occur
+    /// in any upload's base64 text: a random token made of letters and digits never does,
+    /// since it carries a `-`).
+    pub fn script(&self, boundary: &str) -> String {
+        let mut s = String::new();
+        s.push_str("export SLURM_TIME_FORMAT=%s LC_ALL=C\numask 077\n");
+        s.push_str(&format!("B={}\n", quote(boundary)));
+        s.push_str("now=$(date +%s); zone=$(date +%z)\n");
+        s.push_str(
+            "t=$(mktemp -d \"${TMPDIR:-/tmp}/rv.XXXXXX\") || exit 97\ntrap 'rm -rf \"$t\"' EXIT\n",
+        );
+        for (i, u) in self.uploads.iter().enumerate() {
+            let p = quote(&u.path);
+            let tmp = format!("\"$(dirname -- {p})/.rv-upload.$$.{i}\"");
+            s.push_str(&format!(
+                "mkdir -p -- \"$(dirname -- {p})\" && base64 -d >{tmp} <<'{boundary}'\n"
+            ));
+            s.push_str(&base64(&u.content));
+            s.push_str(&format!("{boundary}\n"));
+            s.push_str(&format!(
+                "chmod {:o} {tmp} && mv -f -- {tmp} {p} || {{ rm -f {tmp}; echo \"rv: could not write \"{p} >&2; exit 98; }}\n",
+                u.mode
+            ));
+        }
+        for (i, c) in self.commands.iter().enumerate() {
+            s.push_str(&format!(
+                "{{ sh -c {} </dev/null >\"$t/{i}.o\" 2>\"$t/{i}.e\"; echo $? >\"$t/{i}.c\"; }} &\n",
+                quote(c)
+            ));
+        }
+        s.push_str("wait\n");
+        s.push_str("printf '\\n%s clock %s %s\\n' \"$B\" \"$now\" \"$zone\"\n");
+        s.push_str(&format!(
+            "i=0; while [ $i -lt {n} ]; do\n\
+             \x20 printf '%s out %s %s\\n' \"$B\" $i $(wc -c <\"$t/$i.o\"); cat \"$t/$i.o\"\n\
+             \x20 printf '%s err %s %s\\n' \"$B\" $i $(wc -c <\"$t/$i.e\"); cat \"$t/$i.e\"\n\
+             \x20 printf '%s rc %s %s\\n' \"$B\" $i \"$(cat \"$t/$i.c\")\"\n\
+             \x20 i=$((i+1))\n\
+             done\n",
+            n = self.commands.len()
+        ));
+        s.push_str("printf '%s end\\n' \"$B\"\n");
+        s
+    }
+
+    /// Reads the reply of [`Batch::script`] run with `boundary`. Anything the login shell
+    /// printed before the framing (a banner, a noisy `.bashrc`) is skipped.
+    pub fn parse_reply(&self, raw: &[u8], boundary: &str) -> Result<Reply, FramingError> {
+        let marker = format!("\n{boundary} clock ");
+        let start =
+            find(raw, marker.as_bytes()).ok_or_else(|| FramingError("no clock line".into()))?;
+        let mut r = Reader {
+            raw,
+            pos: start + 1,
+            boundary,
+        };
+        let clock_line = r.line()?;
+        let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [_, "clock", now, zone] => Clock {
+                now: now
+                    .parse()
+                    .map_err(|_| FramingError(format!("bad clock {now:?}")))?,
+                utc_offset: Clock::parse_offset(zone).map_err(|e| FramingError(e.to_string()))?,
+            },
+            _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
+        };
+        let mut outputs = Vec::with_capacity(self.commands.len());
+        for i in 0..self.commands.len() {
+            let stdout = r.block("out", i)?;
+            let stderr = r.block("err", i)?;
+            let rc = r.header("rc", i)?;
+            let code = rc
+                .parse()
+                .map_err(|_| FramingError(format!("bad exit code {rc:?}")))?;
+            outputs.push(Output {
+                stdout,
+                stderr,
+                code,
+            });
+        }
+        let end = r.line()?;
+        if end != format!("{boundary} end") {
+            return Err(FramingError(format!("expected the end line, got {end:?}")));
+        }
+        Ok(Reply { clock, outputs })
+    }
+}
+
+struct Reader<'a> {
+    raw: &'a [u8],
+    pos: usize,
+    boundary: &'a str,
+}
+
+impl Reader<'_> {
+    fn line(&mut self) -> Result<String, FramingError> {
+        let rest = self.raw.get(self.pos..).unwrap_or_default();
+        let n = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| FramingError("a line is cut off".into()))?;
+        self.pos += n + 1;
+        Ok(String::from_utf8_lossy(&rest[..n]).into_owned())
+    }
+
+    /// Reads `<boundary> <kind> <i> <value>` and returns the value.
+    fn header(&mut self, kind: &str, i: usize) -> Result<String, FramingError> {
+        let line = self.line()?;
+        let prefix = format!("{} {kind} {i} ", self.boundary);
+        line.strip_prefix(&prefix)
+            .map(|v| v.trim().to_owned())
+            .ok_or_else(|| FramingError(format!("expected `{kind} {i}`, got {line:?}")))
+    }
+
+    fn block(&mut self, kind: &str, i: usize) -> Result<String, FramingError> {
+        let len: usize = self
+            .header(kind, i)?
+            .parse()
+            .map_err(|_| FramingError(format!("bad length for `{kind} {i}`")))?;
+        let bytes = self
+            .raw
+            .get(self.pos..self.pos.saturating_add(len))
+            .ok_or_else(|| FramingError(format!("`{kind} {i}` is cut off")))?;
+        self.pos += len;
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Standard base64 in 76-character lines, each ending in a newline.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len() * 4 / 3 + data.len() / 57 + 4);
+    for line in data.chunks(57) {
+        for chunk in line.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for k in 0..4 {
+                if k <= chunk.len() {
+                    out.push(char::from(ALPHABET[(n >> (18 - 6 * k)) as usize & 63]));
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A fresh boundary token: `rv-` and 32 random hex digits from the OS.
+pub fn random_boundary() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let hex: String = bytes
+        .iter()
+        .flat_map(|b| [b >> 4, b & 15])
+        .map(|n| char::from_digit(n.into(), 16).unwrap_or('0'))
+        .collect();
+    Ok(format!("rv-{hex}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Runs a script with the local `sh`, as the cluster would.
+    fn run(script: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .arg("-s")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap().stdout
+    }
+
+    #[test]
+    fn base64_matches_the_reference() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==\n");
+        assert_eq!(base64(b"fo"), "Zm8=\n");
+        assert_eq!(base64(b"foo"), "Zm9v\n");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy\n");
+        assert_eq!(
+            base64(&[0xff; 58])
+                .lines()
+                .map(str::len)
+                .collect::<Vec<_>>(),
+            [76, 4]
+        );
+    }
+
+    #[test]
+    fn every_command_keeps_its_own_output_and_code() {
+        let mut batch = Batch::new();
+        batch.command("echo hello; echo oops >&2");
+        batch.command("printf 'no newline'; exit 3");
+        batch.command("echo 'unbalanced"); // a syntax error harms only itself
+        batch.command(
+            "printf 'rv-fake end\\nrv-fake out 9 9\\n'; head -c 3000 /dev/zero | tr '\\0' x",
+        );
+        batch.command("printf '\\377\\376 binary'");
+        let b = random_boundary().unwrap();
+        let mut raw = b"banner from .bashrc\n".to_vec();
+        raw.extend(run(&batch.script(&b)));
+        let reply = batch.parse_reply(&raw, &b).unwrap();
+        assert_eq!(reply.outputs.len(), 5);
+        assert_eq!(
+            reply.outputs[0],
+            Output {
+                stdout: "hello\n".into(),
+                stderr: "oops\n".into(),
+                code: 0
+            }
+        );
+        assert_eq!(
+            (reply.outputs[1].stdout.as_str(), reply.outputs[1].code),
+            ("no newline", 3)
+        );
+        assert_eq!(reply.outputs[2].code, 2);
+        assert!(
+            reply.outputs[2]
+                .stderr
+                .to_lowercase()
+                .contains("unterminated"),
+            "{}",
+            reply.outputs[2].stderr
+        );
+        assert!(reply.outputs[3].stdout.starts_with("rv-fake end\n"));
+        assert_eq!(reply.outputs[3].stdout.len(), 3000 + 28);
+        assert_eq!(reply.outputs[4].stdout, "\u{fffd}\u{fffd} binary");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(reply.clock.now.abs_diff(i64::try_from(now).unwrap()) < 60);
+    }
+
+    #[test]
+    fn uploads_land_exactly_with_their_mode_before_the_commands() {
+        let dir = std::env::temp_dir().join(format!("rv-batch-upload-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("deep/er/it's a \"file\"");
+        let content: Vec<u8> = (0..=255u8)
+            .chain(b"$HOME `x` 'q'\n".iter().copied())
+            .collect();
+        let mut batch = Batch::new();
+        batch.upload(Upload {
+            path: path.display().to_string(),
+            content: content.clone(),
+            mode: 0o640,
+        });
+        let i = batch.command(format!("stat -c %a {}", quote(&path.display().to_string())));
+        let b = random_boundary().unwrap();
+        let reply = batch.parse_reply(&run(&batch.script(&b)), &b).unwrap();
+        assert_eq!(reply.outputs[i].stdout, "640\n");
+        assert_eq!(std::fs::read(&path).unwrap(), content);
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn truncated_or_foreign_replies_are_framing_errors() {
+        let mut batch = Batch::new();
+        batch.command("echo hi");
+        let b = random_boundary().unwrap();
+        let raw = run(&batch.script(&b));
+        for cut in [0, 10, raw.len() / 2, raw.len() - 1] {
+            assert!(batch.parse_reply(&raw[..cut], &b).is_err(), "cut at {cut}");
+        }
+        assert!(batch.parse_reply(&raw, "rv-other").is_err());
+        assert!(batch.parse_reply(&raw, &b).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn parse_reply_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..400), n in 0usize..3) {
+            let mut batch = Batch::new();
+            for _ in 0..n {
+                batch.command("true");
+            }
+            let _ = batch.parse_reply(&raw, "rv-x");
+            let mut framed = b"\nrv-x clock 1 +0000\n".to_vec();
+            framed.extend(&raw);
+            let _ = batch.parse_reply(&framed, "rv-x");
+        }
+    }
+}

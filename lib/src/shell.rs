@@ -1,0 +1,40 @@
+//! Quoting for POSIX shells: every value rv puts into a command line goes through [`quote`].
+
+/// Quotes `s` as one word for `sh`, `bash` and `zsh`: bare when it is made only of safe
+/// characters, otherwise in single quotes with embedded single quotes as `'\''`.
+pub fn quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(quote("gpu-a6000"), "gpu-a6000");
+        assert_eq!(quote("gres=gpu:a100:4"), "gres=gpu:a100:4");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("gpupod&a100_80gb"), "'gpupod&a100_80gb'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote("$HOME `x`"), "'$HOME `x`'");
+    }
+
+    proptest! {
+        #[test]
+        fn the_shell_reads_back_exactly_what_was_quoted(s in "\\PC{0,40}") {
+            prop_assume!(!s.contains('\0'));
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", quote(&s)))
+                .output()
+                .unwrap();
+            prop_assert_eq!(String::from_utf8(out.stdout).unwrap(), s);
+        }
+    }
+}
