@@ -1,4 +1,5 @@
 //! Integration tests of the rv library. Tests that need the cluster run against the real
 //! local Slurm testbed (`testbed/cluster up`) through `rv-testbed`.
 
+mod remote;
 mod testbed;
