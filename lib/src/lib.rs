@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod exit;
 pub mod external;
+pub mod records;
 pub mod remote;
 pub mod shell;
 pub mod site_tools;

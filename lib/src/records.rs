@@ -1,0 +1,425 @@
+//! The NDJSON records the pipeline passes: `rv-probe | rv-plan | rv-submit | rv-watch`.
+//!
+//! One JSON object per line, each with a `type` and a schema version `v`. Times are epoch
+//! seconds on the cluster's clock; durations are seconds. A stage reads every line with
+//! [`read_line`], acts on the types it consumes, and writes the rest through unchanged, also
+//! types it does not know (from a newer rv or another tool). `docs/ndjson.md` shows one
+//! example of each type; a test parses them.
+
+use serde::{Deserialize, Serialize};
+
+/// The schema version this rv writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One record: its version and its typed content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The schema version of the record.
+    pub v: u32,
+    /// The content, tagged by `type`.
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+impl Envelope {
+    /// Wraps `record` at the current schema version.
+    pub fn new(record: Record) -> Self {
+        Envelope {
+            v: SCHEMA_VERSION,
+            record,
+        }
+    }
+
+    /// The record as one line of JSON, without the newline.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("records always serialize")
+    }
+}
+
+/// Every record type of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// The cluster as probed: whose clock, and the user's standing.
+    Cluster(Cluster),
+    /// A partition and its GPUs.
+    Partition(Partition),
+    /// How long a job of one shape could run if it started now without delaying anyone.
+    Window(Window),
+    /// What the user asked for.
+    Request(Request),
+    /// One way to satisfy a request.
+    Strategy(Strategy),
+    /// A job submitted for a strategy, or why it was refused.
+    Submission(Submission),
+    /// A change of state of a submitted job.
+    Event(Event),
+    /// The job that won: where the user's GPUs are.
+    Allocation(Allocation),
+    /// A stage's failure, for the stages after it.
+    Error(ErrorRecord),
+}
+
+/// `cluster`: whose clock the other records use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    /// The host rv connected to.
+    pub host: String,
+    /// The cluster user.
+    pub user: String,
+    /// The cluster's clock when probed (epoch seconds).
+    pub now: i64,
+    /// The cluster's UTC offset in seconds.
+    pub utc_offset: i32,
+    /// The user's fair-share factor (0..=1), if the site reports one.
+    pub fairshare: Option<f64>,
+}
+
+/// GPUs of one type in a partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuPool {
+    /// The type as the site names it (`a6000`, `1g.10gb`); `null` for untyped GPUs.
+    #[serde(rename = "gpu_type")]
+    pub kind: Option<String>,
+    /// GPUs per node.
+    pub per_node: u32,
+    /// Nodes with this type.
+    pub nodes: u32,
+    /// GPUs in total.
+    pub total: u32,
+    /// GPUs idle on nodes that accept jobs.
+    pub free: u32,
+}
+
+/// `partition`: a partition and its GPUs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Partition {
+    /// Its name.
+    pub name: String,
+    /// Its longest walltime in seconds (`null`: unlimited).
+    pub max_time: Option<u64>,
+    /// Its GPUs by type.
+    pub gpus: Vec<GpuPool>,
+}
+
+/// Where a window estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowSource {
+    /// rv's model of each node's GPU timeline.
+    Model,
+    /// `sbatch --test-only` probes.
+    TestOnly,
+}
+
+/// `window`: a backfill window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// The partition.
+    pub partition: String,
+    /// The GPU type.
+    pub gpu_type: Option<String>,
+    /// Nodes.
+    pub nodes: u32,
+    /// GPUs per node.
+    pub gpus_per_node: u32,
+    /// The longest walltime, in seconds, that starts now without delaying a planned job
+    /// (`null`: up to the partition's limit).
+    pub max_walltime: Option<u64>,
+    /// When a job of this shape would start (epoch seconds).
+    pub start: i64,
+    /// Which estimate this is.
+    pub source: WindowSource,
+}
+
+/// `request`: what the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The request's id (also the claim directory's name on the cluster).
+    pub id: String,
+    /// A name for its jobs.
+    pub name: String,
+    /// GPUs in total (0: a CPU-only job).
+    pub gpus: u32,
+    /// A GPU type, if one was asked for.
+    pub gpu_type: Option<String>,
+    /// Minimum VRAM per GPU in GB.
+    pub vram_gb: Option<u32>,
+    /// Total time needed, in seconds.
+    pub time: u64,
+    /// Nodes, if fixed.
+    pub nodes: Option<u32>,
+    /// CPUs per node, if given.
+    pub cpus: Option<u32>,
+    /// Memory per node in MB, if given.
+    pub mem_mb: Option<u64>,
+    /// Partitions to stay within (empty: any).
+    pub partitions: Vec<String>,
+    /// The account to charge.
+    pub account: Option<String>,
+    /// A feature constraint.
+    pub constraint: Option<String>,
+    /// Nodes to avoid.
+    pub exclude: Vec<String>,
+    /// The command to run; `null` holds the allocation for an interactive shell.
+    pub command: Option<String>,
+}
+
+/// `strategy`: one way to satisfy a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Strategy {
+    /// The request it serves.
+    pub request: String,
+    /// Its id within the request.
+    pub id: String,
+    /// Partitions (several when identical specs were merged into one `-p a,b` job).
+    pub partitions: Vec<String>,
+    /// The GPU type.
+    pub gpu_type: Option<String>,
+    /// Nodes.
+    pub nodes: u32,
+    /// GPUs per node.
+    pub gpus_per_node: u32,
+    /// Walltime of one job (or segment), in seconds.
+    pub time: u64,
+    /// Segments chained with checkpoint-restart (1: one job).
+    pub segments: u32,
+    /// A feature constraint.
+    pub constraint: Option<String>,
+    /// Predicted start (epoch seconds), if known.
+    pub predicted_start: Option<i64>,
+    /// Service units for the whole request.
+    pub service_units: f64,
+    /// Why it was kept, in words.
+    pub why: String,
+}
+
+/// `submission`: a job submitted for a strategy, or the refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    /// The request.
+    pub request: String,
+    /// The strategy.
+    pub strategy: String,
+    /// The job id; `null` when sbatch refused.
+    pub job_id: Option<u64>,
+    /// sbatch's reason for a refusal.
+    pub error: Option<String>,
+}
+
+/// `event`: a job's state changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The request.
+    pub request: String,
+    /// The job.
+    pub job_id: u64,
+    /// The new state (`PENDING`, `RUNNING`, `CANCELLED`, …).
+    pub state: String,
+    /// The pending reason, in plain words.
+    pub reason: Option<String>,
+    /// When (epoch seconds, cluster clock).
+    pub at: i64,
+}
+
+/// `allocation`: the winning job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    /// The request.
+    pub request: String,
+    /// The job.
+    pub job_id: u64,
+    /// Its partition.
+    pub partition: String,
+    /// Its nodes.
+    pub nodes: Vec<String>,
+    /// The GPU type.
+    pub gpu_type: Option<String>,
+    /// GPUs per node.
+    pub gpus_per_node: u32,
+    /// Start (epoch seconds).
+    pub start: i64,
+    /// Expected end (epoch seconds).
+    pub end: Option<i64>,
+}
+
+/// `error`: what went wrong in a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// The stage (`rv-probe`, …).
+    pub stage: String,
+    /// The message.
+    pub message: String,
+}
+
+/// One line of input, read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// A record of a known type.
+    Record(Box<Envelope>),
+    /// A record of a type this rv does not know: to be passed through as it was.
+    Foreign(String),
+    /// A blank line.
+    Blank,
+}
+
+/// A line that is not a valid record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {why}")]
+pub struct RecordError {
+    /// The 1-based line number.
+    pub line: usize,
+    /// What is wrong, naming the field where there is one.
+    pub why: String,
+}
+
+const KNOWN: &[&str] = &[
+    "cluster",
+    "partition",
+    "window",
+    "request",
+    "strategy",
+    "submission",
+    "event",
+    "allocation",
+    "error",
+];
+
+/// Reads line `line` (1-based) of an NDJSON stream.
+pub fn read_line(line: usize, text: &str) -> Result<Line, RecordError> {
+    let err = |why: String| RecordError { line, why };
+    if text.trim().is_empty() {
+        return Ok(Line::Blank);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| err(format!("not JSON ({e})")))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| err("a record must be a JSON object".into()))?;
+    let kind = object
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| err("missing field `type`".into()))?
+        .to_owned();
+    if !KNOWN.contains(&kind.as_str()) {
+        return Ok(Line::Foreign(
+            text.trim_end_matches(['\r', '\n']).to_owned(),
+        ));
+    }
+    let v = object
+        .get("v")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| {
+            err(format!(
+                "`{kind}` record: missing field `v` (the schema version)"
+            ))
+        })?;
+    if v > u64::from(SCHEMA_VERSION) {
+        return Err(err(format!(
+            "`{kind}` record has schema version {v}; this rv reads up to {SCHEMA_VERSION}: upgrade rv"
+        )));
+    }
+    serde_json::from_value(value)
+        .map(|e| Line::Record(Box::new(e)))
+        .map_err(|e| err(format!("`{kind}` record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn docs() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ndjson.md")).unwrap()
+    }
+
+    /// The JSON lines of the `json` code blocks of `docs/ndjson.md`.
+    fn documented_examples() -> Vec<String> {
+        let mut out = Vec::new();
+        let mut inside = false;
+        for line in docs().lines() {
+            match line.trim() {
+                "```json" => inside = true,
+                "```" => inside = false,
+                l if inside && !l.is_empty() => out.push(l.to_owned()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_type_is_documented_and_the_examples_round_trip() {
+        let examples = documented_examples();
+        let mut seen = Vec::new();
+        for (i, text) in examples.iter().enumerate() {
+            let Ok(Line::Record(env)) = read_line(i + 1, text) else {
+                panic!(
+                    "example {text} does not parse: {:?}",
+                    read_line(i + 1, text)
+                )
+            };
+            let kind = serde_json::from_str::<serde_json::Value>(text).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            seen.push(kind);
+            // Writing it back gives the same JSON value.
+            let again: serde_json::Value = serde_json::from_str(&env.to_line()).unwrap();
+            let original: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(again, original, "{text}");
+        }
+        seen.sort();
+        let mut known = KNOWN.to_vec();
+        known.sort_unstable();
+        assert_eq!(seen, known, "one example per type");
+    }
+
+    #[test]
+    fn unknown_types_pass_through_unchanged() {
+        let line = r#"{"type":"future_thing","v":9,"x":[1,2]}"#;
+        assert_eq!(read_line(1, line), Ok(Line::Foreign(line.to_owned())));
+        assert_eq!(read_line(2, "   "), Ok(Line::Blank));
+    }
+
+    #[test]
+    fn bad_lines_name_the_line_and_the_field() {
+        let cases = [
+            ("not json", "line 3: not JSON"),
+            ("[1,2]", "line 3: a record must be a JSON object"),
+            (r#"{"v":1}"#, "line 3: missing field `type`"),
+            (
+                r#"{"type":"window"}"#,
+                "line 3: `window` record: missing field `v`",
+            ),
+            (r#"{"type":"window","v":2}"#, "schema version 2"),
+            (
+                r#"{"type":"submission","v":1,"strategy":"s","job_id":1}"#,
+                "`submission` record: missing field `request`",
+            ),
+            (
+                r#"{"type":"event","v":1,"request":"r","job_id":"twelve","state":"R","reason":null,"at":1}"#,
+                "`event` record: invalid type",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = read_line(3, text).unwrap_err().to_string();
+            assert!(
+                err.starts_with("line 3: ") && err.contains(want),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,120}") {
+            let _ = read_line(1, &s);
+        }
+
+        #[test]
+        fn never_panics_on_typed_objects(kind in "(cluster|window|request|strategy|event|x)", body in "[a-z0-9\":,{}\\[\\] ]{0,60}") {
+            let _ = read_line(1, &format!("{{\"type\":\"{kind}\",\"v\":1,{body}}}"));
+        }
+    }
+}
