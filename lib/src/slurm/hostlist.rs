@@ -5,6 +5,7 @@
 //! taken from the written width. [`compress`] is its inverse for sets of names.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use super::ParseError;
 
@@ -39,7 +40,14 @@ pub fn expand(list: &str) -> Result<Vec<String>, ParseError> {
             }
             names = names
                 .iter()
-                .flat_map(|name| numbers.iter().map(move |n| format!("{name}{n}")))
+                .flat_map(|name| {
+                    numbers.iter().map(move |&(n, width)| {
+                        let mut host = String::with_capacity(name.len() + width.max(4));
+                        host.push_str(name);
+                        let _ = write!(host, "{n:0width$}");
+                        host
+                    })
+                })
                 .collect();
             rest = &after[close + 1..];
         }
@@ -69,9 +77,9 @@ fn split_top_level(list: &str) -> Result<Vec<&str>, &'static str> {
     Ok(cuts.windows(2).map(|w| &list[w[0]..w[1] - 1]).collect())
 }
 
-/// `01-03,7` -> `["01", "02", "03", "7"]`: each number written with the width of the
-/// range's lower bound.
-fn range_set(inner: &str) -> Result<Vec<String>, &'static str> {
+/// `01-03,7` -> `[(1, 2), (2, 2), (3, 2), (7, 1)]`: each number with the width of its
+/// range's lower bound, to be written zero-padded to it.
+fn range_set(inner: &str) -> Result<Vec<(u64, usize)>, &'static str> {
     let mut out = Vec::new();
     for part in inner.split(',') {
         let (lo, hi) = part.split_once('-').unwrap_or((part, part));
@@ -90,7 +98,7 @@ fn range_set(inner: &str) -> Result<Vec<String>, &'static str> {
             return Err("expands to too many hosts");
         }
         let width = lo.len();
-        out.extend((a..=b).map(|n| format!("{n:0width$}")));
+        out.extend((a..=b).map(|n| (n, width)));
     }
     Ok(out)
 }

@@ -62,13 +62,15 @@ impl Walltime {
             ),
             None => (None, s),
         };
-        let parts: Vec<&str> = clock.split(':').collect();
-        let nums: Vec<u64> = parts
-            .iter()
-            .map(|p| number(p))
-            .collect::<Option<_>>()
-            .ok_or_else(|| err("expected numbers separated by ':'"))?;
-        let secs = match (days, nums.as_slice()) {
+        let mut nums = [0u64; 3];
+        let mut count = 0;
+        for part in clock.split(':') {
+            let n = number(part).ok_or_else(|| err("expected numbers separated by ':'"))?;
+            *nums.get_mut(count).ok_or_else(|| err("too many ':'"))? = n;
+            count += 1;
+        }
+        let nums = &nums[..count];
+        let secs = match (days, nums) {
             (None, [m]) => m.checked_mul(MINUTE),
             (None, [m, sec]) => checked_sum(&[(*m, MINUTE), (*sec, 1)]),
             (None, [h, m, sec]) => checked_sum(&[(*h, HOUR), (*m, MINUTE), (*sec, 1)]),
