@@ -4,8 +4,10 @@
 //! arguments and call into it. Modules are named for the domain they model.
 
 pub mod cli;
+pub mod cluster;
 pub mod exit;
 pub mod external;
+pub mod profile;
 pub mod records;
 pub mod remote;
 pub mod shell;

@@ -1,6 +1,5 @@
 //! Batched round trips over the real sshd of the testbed.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rv::remote::batch::Batch;
@@ -16,42 +15,12 @@ fn target(tb: &Testbed) -> SshTarget {
     }
 }
 
-/// A control directory of this test's own; on drop, every master in it is told to exit and
-/// the directory is removed, so tests leave no ssh process behind.
-struct ControlDir(PathBuf);
-
-impl std::ops::Deref for ControlDir {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for ControlDir {
-    fn drop(&mut self) {
-        for socket in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
-            let _ = std::process::Command::new("ssh")
-                .arg("-S")
-                .arg(socket.path())
-                .args(["-O", "exit", "x"])
-                .output();
-        }
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn control_dir(tag: &str) -> ControlDir {
-    let dir = std::env::temp_dir().join(format!("rv-cm-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    ControlDir(dir)
-}
-
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn one_round_trip_reads_the_whole_cluster() {
     let Some(tb) = Testbed::get() else { return };
-    let dir = control_dir("whole");
+    let dir = tb.control_dir("whole");
     let ssh = Ssh::connect(&target(&tb), &dir, TIMEOUT).await.unwrap();
     let mut batch = Batch::new();
     let nodes = batch.command(sinfo::COMMAND);
@@ -116,7 +85,7 @@ async fn jobs_times_are_epoch_seconds_on_the_cluster_clock() {
     let id = jobs.sbatch("-p standard -t 7 -J 'rv it|clock' -o /dev/null --wrap 'sleep 300'");
     jobs.wait_for_state(&id, &["RUNNING"], Duration::from_secs(60))
         .unwrap();
-    let dir = control_dir("clock");
+    let dir = tb.control_dir("clock");
     let ssh = Ssh::connect(&target(&tb), &dir, TIMEOUT).await.unwrap();
     let mut batch = Batch::new();
     let q = batch.command(format!("{} -j {id}", squeue::COMMAND));
@@ -144,7 +113,7 @@ async fn jobs_times_are_epoch_seconds_on_the_cluster_clock() {
 #[tokio::test]
 async fn a_second_connect_reuses_the_master() {
     let Some(tb) = Testbed::get() else { return };
-    let dir = control_dir("reuse");
+    let dir = tb.control_dir("reuse");
     let first = Ssh::connect(&target(&tb), &dir, TIMEOUT).await.unwrap();
     let socket = target(&tb).control_path(&dir);
     let check = || {
@@ -178,7 +147,7 @@ async fn a_second_connect_reuses_the_master() {
 async fn many_batches_at_once_stay_within_max_sessions() {
     let Some(tb) = Testbed::get() else { return };
     // The testbed's sshd allows 10 sessions per connection, as a stock one does.
-    let dir = control_dir("many");
+    let dir = tb.control_dir("many");
     let ssh = Ssh::connect(&target(&tb), &dir, TIMEOUT).await.unwrap();
     let started = Instant::now();
     let runs = (0..30).map(|i| {
@@ -236,7 +205,7 @@ async fn connection_failures_say_what_to_do() {
         user: Some("nobody-here".into()),
         ..target(&tb)
     };
-    let dir = control_dir("auth");
+    let dir = tb.control_dir("auth");
     let err = Ssh::connect(&refused, &dir, TIMEOUT).await.unwrap_err();
     assert!(matches!(err, TransportError::AuthRefused { .. }), "{err}");
     assert!(err.to_string().contains("rv init"), "{err}");
@@ -245,7 +214,7 @@ async fn connection_failures_say_what_to_do() {
         port: Some(1),
         ..target(&tb)
     };
-    let dir = control_dir("closed");
+    let dir = tb.control_dir("closed");
     let err = Ssh::connect(&closed, &dir, TIMEOUT).await.unwrap_err();
     assert!(matches!(err, TransportError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("VPN"), "{err}");

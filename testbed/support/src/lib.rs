@@ -172,9 +172,38 @@ impl Testbed {
         }
     }
 
-    /// The ssh client config path as a `&Path`.
-    pub fn ssh_config(&self) -> &Path {
-        &self.ssh_config
+    /// A fresh directory for ssh control sockets, private to this test process; on drop
+    /// every master in it is told to exit and it is removed, so no ssh process outlives
+    /// the test.
+    pub fn control_dir(&self, tag: &str) -> ControlDir {
+        let dir = std::env::temp_dir().join(format!("rv-cm-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("the temp dir is writable");
+        ControlDir(dir)
+    }
+}
+
+/// A directory of ssh control sockets whose masters exit when it is dropped.
+#[derive(Debug)]
+pub struct ControlDir(PathBuf);
+
+impl std::ops::Deref for ControlDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ControlDir {
+    fn drop(&mut self) {
+        for socket in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            let _ = Command::new("ssh")
+                .arg("-S")
+                .arg(socket.path())
+                .args(["-O", "exit", "x"])
+                .stdin(Stdio::null())
+                .output();
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -1,0 +1,228 @@
+//! The cluster model: partitions and their GPUs, discovered from `sinfo` and
+//! `scontrol show partition` (so rv works on any Slurm cluster), with what only the site
+//! profile knows attached (VRAM, service-unit rates, per-user limits).
+
+use crate::profile::Profile;
+use crate::slurm::parse::scontrol;
+use crate::slurm::parse::sinfo::Node;
+use crate::slurm::time::Walltime;
+
+/// GPUs of one kind with the same count per node, in one partition.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GpuPool {
+    /// rv's name for the kind (`a100-80`), or the GRES type when the profile does not know it.
+    pub kind: String,
+    /// The GRES type to ask Slurm for (`a100`); `None` for untyped GPUs.
+    pub gres: Option<String>,
+    /// The node feature that selects this kind where kinds share a GRES type.
+    pub feature: Option<String>,
+    /// GPUs per node.
+    pub per_node: u32,
+    /// Nodes.
+    pub nodes: u32,
+    /// GPUs in all.
+    pub total: u32,
+    /// GPUs idle on nodes that accept jobs (`None` when usage was not read).
+    pub free: Option<u32>,
+    /// Memory per GPU in GB, from the profile.
+    pub vram_gb: Option<u32>,
+    /// Service units per GPU-hour, from the profile.
+    pub su_per_gpu_hour: Option<f64>,
+}
+
+/// A partition.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Partition {
+    /// Its name.
+    pub name: String,
+    /// Whether jobs without `-p` land here.
+    pub default: bool,
+    /// Whether it runs jobs.
+    pub up: bool,
+    /// The longest walltime (`None`: unlimited).
+    pub max_time: Option<Walltime>,
+    /// The walltime of jobs that ask for none.
+    pub default_time: Option<Walltime>,
+    /// Its nodes.
+    pub nodes: Vec<String>,
+    /// Its GPUs; empty for a CPU partition.
+    pub gpus: Vec<GpuPool>,
+    /// GPUs one user may run here at once, from the profile.
+    pub max_gpus_per_user: Option<u32>,
+    /// Billing weights, as Slurm prints them, if set.
+    pub billing_weights: Option<String>,
+}
+
+/// The whole cluster.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Cluster {
+    /// The profile in use.
+    pub profile: String,
+    /// Its partitions, in Slurm's order.
+    pub partitions: Vec<Partition>,
+}
+
+impl Cluster {
+    /// Builds the model from discovered nodes and partitions and a profile.
+    pub fn build(nodes: &[Node], partitions: &[scontrol::Partition], profile: &Profile) -> Cluster {
+        let partitions = partitions
+            .iter()
+            .map(|p| {
+                let members: Vec<&Node> = p
+                    .nodes
+                    .iter()
+                    .filter_map(|name| nodes.iter().find(|n| &n.name == name))
+                    .collect();
+                Partition {
+                    name: p.name.clone(),
+                    default: p.default,
+                    up: p.up,
+                    max_time: p.max_time,
+                    default_time: p.default_time,
+                    nodes: p.nodes.clone(),
+                    gpus: pools(&members, profile),
+                    max_gpus_per_user: profile.partition_limits.get(&p.name).copied(),
+                    billing_weights: p.billing_weights.clone(),
+                }
+            })
+            .collect();
+        Cluster {
+            profile: profile.name.clone(),
+            partitions,
+        }
+    }
+
+    /// A partition by name.
+    pub fn partition(&self, name: &str) -> Option<&Partition> {
+        self.partitions.iter().find(|p| p.name == name)
+    }
+}
+
+/// Groups a partition's nodes into pools of (kind, GPUs per node).
+fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
+    let mut pools: Vec<GpuPool> = Vec::new();
+    for node in nodes {
+        for gpus in &node.gpus {
+            let kind = gpus
+                .kind
+                .as_deref()
+                .and_then(|g| profile.kind_of(g, &node.features));
+            let name = kind
+                .map(|k| k.name.clone())
+                .or_else(|| gpus.kind.clone())
+                .unwrap_or_else(|| "gpu".to_owned());
+            let used = node.gpus_used.as_ref().map(|used| {
+                used.iter()
+                    .filter(|u| u.kind == gpus.kind)
+                    .map(|u| u.count)
+                    .sum::<u32>()
+            });
+            let free = used.map(|u| {
+                if node.state.accepts_jobs() {
+                    gpus.count.saturating_sub(u)
+                } else {
+                    0
+                }
+            });
+            match pools
+                .iter_mut()
+                .find(|p| p.kind == name && p.per_node == gpus.count)
+            {
+                Some(pool) => {
+                    pool.nodes += 1;
+                    pool.total += gpus.count;
+                    pool.free = pool.free.zip(free).map(|(a, b)| a + b);
+                }
+                None => pools.push(GpuPool {
+                    kind: name,
+                    gres: gpus.kind.clone(),
+                    feature: kind.and_then(|k| k.feature.clone()),
+                    per_node: gpus.count,
+                    nodes: 1,
+                    total: gpus.count,
+                    free,
+                    vram_gb: kind.map(|k| k.vram_gb),
+                    su_per_gpu_hour: kind.map(|k| k.su_per_gpu_hour),
+                }),
+            }
+        }
+    }
+    pools
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slurm::parse::Separator;
+    use crate::slurm::parse::sinfo::{self, Field};
+
+    fn rivanna() -> Profile {
+        Profile::parse("rivanna", crate::profile::BUILT_IN[0].1).unwrap()
+    }
+
+    const FIELDS: &[Field] = &[
+        Field::Node,
+        Field::Partition,
+        Field::State,
+        Field::Gres,
+        Field::GresUsed,
+        Field::Features,
+    ];
+
+    #[test]
+    fn pools_count_free_gpus_once_per_node_and_tell_a100s_apart() {
+        let nodes = sinfo::parse_nodes(
+            "a-1|gpu-a100-40|mixed|gpu:a100:8(S:0-1)|gpu:a100:3(IDX:0-2)|(null)|\n\
+             b-1|gpu-a100-80|idle|gpu:a100:8(S:0-1)|gpu:a100:0(IDX:N/A)|a100_80gb|\n\
+             b-2|gpu-a100-80|drained|gpu:a100:8(S:0-1)|gpu:a100:0(IDX:N/A)|a100_80gb|\n\
+             a-1|gpu|mixed|gpu:a100:8(S:0-1)|gpu:a100:3(IDX:0-2)|(null)|\n\
+             b-1|gpu|idle|gpu:a100:8(S:0-1)|gpu:a100:0(IDX:N/A)|a100_80gb|\n",
+            FIELDS,
+            Separator::Char('|'),
+        )
+        .unwrap();
+        let parts = scontrol::parse_partitions(
+            "PartitionName=gpu-a100-80 MaxTime=3-00:00:00 Nodes=b-[1-2] State=UP\n\
+             PartitionName=gpu MaxTime=3-00:00:00 Nodes=a-1,b-1 State=UP\n",
+        )
+        .unwrap();
+        let cluster = Cluster::build(&nodes, &parts, &rivanna());
+        let a80 = &cluster.partition("gpu-a100-80").unwrap().gpus;
+        assert_eq!(a80.len(), 1);
+        assert_eq!(
+            (a80[0].kind.as_str(), a80[0].total, a80[0].free),
+            ("a100-80", 16, Some(8)),
+            "the drained node has none free"
+        );
+        assert_eq!(a80[0].feature.as_deref(), Some("a100_80gb"));
+        assert_eq!(a80[0].su_per_gpu_hour, Some(508.89));
+        let umbrella = &cluster.partition("gpu").unwrap().gpus;
+        let kinds: Vec<(&str, Option<u32>)> =
+            umbrella.iter().map(|p| (p.kind.as_str(), p.free)).collect();
+        assert_eq!(kinds, [("a100-40", Some(5)), ("a100-80", Some(8))]);
+    }
+
+    #[test]
+    fn unknown_sites_keep_slurms_names() {
+        let nodes = sinfo::parse_nodes(
+            "n1|p|idle|gpu:4|gpu:1|(null)|\nn2|p|idle|gpu:l40s:2|gpu:l40s:0|(null)|\n",
+            FIELDS,
+            Separator::Char('|'),
+        )
+        .unwrap();
+        let parts =
+            scontrol::parse_partitions("PartitionName=p MaxTime=UNLIMITED Nodes=n[1-2] State=UP\n")
+                .unwrap();
+        let cluster = Cluster::build(&nodes, &parts, &Profile::generic());
+        let gpus = &cluster.partitions[0].gpus;
+        assert_eq!(
+            (gpus[0].kind.as_str(), gpus[0].free, gpus[0].vram_gb),
+            ("gpu", Some(3), None)
+        );
+        assert_eq!(
+            (gpus[1].kind.as_str(), gpus[1].gres.as_deref()),
+            ("l40s", Some("l40s"))
+        );
+        assert_eq!(cluster.partitions[0].max_time, None);
+    }
+}
