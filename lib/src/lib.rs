@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod exit;
 pub mod external;
 pub mod profile;
@@ -13,3 +14,4 @@ pub mod remote;
 pub mod shell;
 pub mod site_tools;
 pub mod slurm;
+pub mod state;
