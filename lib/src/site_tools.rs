@@ -120,6 +120,78 @@ fn bytes(value: &str, unit: &str) -> Option<u64> {
     (b.is_finite() && (0.0..1.8e19).contains(&b)).then(|| b.round() as u64)
 }
 
+/// One node of `qlist` (UVA's node and GPU overview).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QlistNode {
+    /// The node state (`mix`, `idle`, …).
+    pub state: String,
+    /// The node.
+    pub node: String,
+    /// Allocated CPUs.
+    pub cpus_allocated: u32,
+    /// All CPUs.
+    pub cpus_total: u32,
+    /// The GPU type, when the node has GPUs.
+    pub gpu_type: Option<String>,
+    /// GPUs on the node.
+    pub gpus_total: u32,
+    /// GPUs allocated.
+    pub gpus_allocated: u32,
+    /// Jobs on the node.
+    pub jobs: u32,
+}
+
+/// Parses `qlist`: a header, a line of `=`, then `STATE NODE A/I/O/T TOTALMEM ALLOCMEM
+/// AVAILMEM GRES JOBS`, where GRES is `gpu:type:total(S:…):allocated`.
+pub fn parse_qlist(text: &str) -> Result<Vec<QlistNode>, ParseError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.is_empty() || w[0] == "STATE" || w[0].starts_with('=') {
+            continue;
+        }
+        let err = |why: &str| ParseError::new("qlist", line, why).at_line(i + 1);
+        let [state, node, cpus, _, _, _, gres, jobs] = w.as_slice() else {
+            return Err(err(
+                "expected STATE NODE CPUS TOTALMEM ALLOCMEM AVAILMEM GRES JOBS",
+            ));
+        };
+        let cpu: Vec<u32> = cpus
+            .split('/')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| err("CPUS is A/I/O/T"))?;
+        let &[cpus_allocated, _, _, cpus_total] = cpu.as_slice() else {
+            return Err(err("CPUS is A/I/O/T"));
+        };
+        // gpu:a100:8(S:0-7):1 -> type a100, 8 in all, 1 allocated.
+        let (gpu_type, gpus_total, gpus_allocated) = if gres.starts_with("gpu:") {
+            let (configured, allocated) = gres
+                .rsplit_once(':')
+                .ok_or_else(|| err("GRES is gpu:type:total:allocated"))?;
+            let gpus = crate::slurm::parse::gres::parse_gpus(configured)?;
+            let first = gpus.first().ok_or_else(|| err("GRES has no GPUs"))?;
+            let allocated = allocated
+                .parse()
+                .map_err(|_| err("allocated GPUs is not a number"))?;
+            (first.kind.clone(), first.count, allocated)
+        } else {
+            (None, 0, 0)
+        };
+        out.push(QlistNode {
+            state: (*state).to_owned(),
+            node: (*node).to_owned(),
+            cpus_allocated,
+            cpus_total,
+            gpu_type,
+            gpus_total,
+            gpus_allocated,
+            jobs: jobs.parse().map_err(|_| err("JOBS is not a number"))?,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,11 +243,32 @@ mod tests {
         assert!(parse_hdquota("Home /home/x 1 GB 2 GB 3 GB many\n").is_err());
     }
 
+    #[test]
+    fn reads_rivannas_qlist() {
+        let q = parse_qlist(&fixture("qlist-p-gpu.txt")).unwrap();
+        assert_eq!(q.len(), 3);
+        assert_eq!(q[1].node, "udc-an28-7");
+        assert_eq!(
+            (
+                q[1].gpu_type.as_deref(),
+                q[1].gpus_total,
+                q[1].gpus_allocated
+            ),
+            (Some("a100"), 8, 6)
+        );
+        assert_eq!(
+            (q[2].cpus_allocated, q[2].cpus_total, q[2].jobs),
+            (12, 36, 3)
+        );
+        assert!(parse_qlist("mix n 1/2/3 1 1 1 gpu:a:2(S:0):x 1\n").is_err());
+    }
+
     proptest! {
         #[test]
         fn never_panic(s in "\\PC{0,200}") {
             let _ = parse_allocations(&s);
             let _ = parse_hdquota(&s);
+            let _ = parse_qlist(&s);
         }
     }
 }

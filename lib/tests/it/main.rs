@@ -2,5 +2,6 @@
 //! local Slurm testbed (`testbed/cluster up`) through `rv-testbed`.
 
 mod cluster;
+mod fixtures;
 mod remote;
 mod testbed;

@@ -22,7 +22,8 @@ pub enum Separator {
 }
 
 /// Splits `line` into exactly `n` fields; the last field takes the rest of the line, so a
-/// free-text column (a job name, a reason) placed last may contain the separator.
+/// free-text column (a job name, a reason) placed last may contain the separator. With
+/// whitespace, a field in parentheses may contain spaces.
 pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&str>> {
     let fields: Vec<&str> = match sep {
         Separator::Char(c) => {
@@ -37,7 +38,12 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
             let mut v = Vec::with_capacity(n);
             let mut rest = line.trim_start();
             while v.len() + 1 < n && !rest.is_empty() {
-                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                // A parenthesised group is one field: `(ReqNodeNotAvail, Reserved for x)`.
+                let end = if rest.starts_with('(') {
+                    rest.find(')').map_or(rest.len(), |i| i + 1)
+                } else {
+                    rest.find(char::is_whitespace).unwrap_or(rest.len())
+                };
                 v.push(&rest[..end]);
                 rest = rest[end..].trim_start();
             }
@@ -48,6 +54,30 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
         }
     };
     (fields.len() == n).then_some(fields)
+}
+
+/// Reads a `-o` format such as `%N %P %.9T %G` (widths and justification ignored) or an
+/// `-O` list such as `NodeList:20,GresUsed:40` into columns, with `column` mapping a `%`
+/// letter or an `-O` name to a column. `None` when a specifier is not understood.
+pub(crate) fn columns_of_format<F>(
+    format: &str,
+    column: impl Fn(&str) -> Option<F>,
+) -> Option<Vec<F>> {
+    if format.contains('%') {
+        format
+            .split('%')
+            .skip(1)
+            .map(|spec| {
+                let letter = spec.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+                column(letter.get(..1)?)
+            })
+            .collect()
+    } else {
+        format
+            .split(',')
+            .map(|item| column(item.split(':').next().unwrap_or_default().trim()))
+            .collect()
+    }
 }
 
 /// Parses a non-negative integer field, naming the field on failure.

@@ -19,13 +19,18 @@ pub fn parse_job_id(stdout: &str) -> Result<u64, ParseError> {
         .map_err(|_| ParseError::new("sbatch", stdout, "job id out of range"))
 }
 
-/// The reason `sbatch` gave for refusing a job: the last `sbatch: error:` line, without the
-/// `Batch job submission failed:` prefix (`Requested time limit is invalid …`).
+/// The reason `sbatch` gave for refusing a job: the last `sbatch: error:` line without the
+/// `Batch job submission failed:` prefix (`Requested time limit is invalid …`), or, from
+/// `--test-only`, an `allocation failure:` line.
 pub fn refusal(stderr: &str) -> Option<String> {
     stderr
         .lines()
         .rev()
-        .find_map(|l| l.trim().strip_prefix("sbatch: error: "))
+        .find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("sbatch: error: ")
+                .or_else(|| l.strip_prefix("allocation failure: "))
+        })
         .map(|e| {
             e.strip_prefix("Batch job submission failed: ")
                 .unwrap_or(e)
@@ -143,6 +148,11 @@ mod tests {
             Some("Invalid partition name specified")
         );
         assert_eq!(refusal("Submitted batch job 4\n"), None);
+        assert_eq!(
+            refusal("allocation failure: Node count specification invalid\n").as_deref(),
+            Some("Node count specification invalid"),
+            "how --test-only refuses"
+        );
     }
 
     #[test]

@@ -28,6 +28,52 @@ pub enum Field {
     AllocMemory,
     /// `%f` / `Features`: available features, comma separated.
     Features,
+    /// A column rv does not read.
+    Other,
+}
+
+impl Field {
+    /// The column of a `-o` letter (`N`) or an `-O` name (`NodeList`).
+    fn from_spec(spec: &str) -> Option<Field> {
+        Some(match spec {
+            "N" | "n" | "NodeList" | "NodeHost" => Field::Node,
+            "P" | "R" | "Partition" | "PartitionName" => Field::Partition,
+            "t" | "T" | "StateCompact" | "StateLong" => Field::State,
+            "G" | "Gres" => Field::Gres,
+            "GresUsed" => Field::GresUsed,
+            "C" | "CPUsState" => Field::Cpus,
+            "m" | "Memory" => Field::Memory,
+            "AllocMem" => Field::AllocMemory,
+            "f" | "b" | "Features" | "AvailableFeatures" => Field::Features,
+            "a" | "A" | "c" | "D" | "e" | "E" | "l" | "L" | "s" | "z" | "X" | "Y" | "Z" | "O"
+            | "H" | "u" | "U" | "w" | "CPUs" | "FreeMem" | "Reason" | "NodeAddr" | "Nodes"
+            | "Available" | "Time" | "TimeLimit" => Field::Other,
+            _ => return None,
+        })
+    }
+
+    /// The column of a default `sinfo` header (`NODELIST`, `CPUS(A/I/O/T)`, …).
+    fn from_header(h: &str) -> Option<Field> {
+        Some(match h {
+            "NODELIST" | "HOSTNAMES" => Field::Node,
+            "PARTITION" => Field::Partition,
+            "STATE" => Field::State,
+            "GRES" => Field::Gres,
+            "GRES_USED" => Field::GresUsed,
+            "CPUS(A/I/O/T)" => Field::Cpus,
+            "MEMORY" => Field::Memory,
+            "ALLOCMEM" => Field::AllocMemory,
+            "AVAIL_FEATURES" => Field::Features,
+            "AVAIL" | "TIMELIMIT" | "NODES" | "CPUS" | "REASON" | "FREE_MEM" | "NODES(A/I)"
+            | "S:C:T" | "TMP_DISK" | "WEIGHT" => Field::Other,
+            _ => return None,
+        })
+    }
+
+    /// The columns of a `sinfo -o` or `-O` format, or `None` if one is not understood.
+    pub fn from_format(format: &str) -> Option<Vec<Field>> {
+        super::columns_of_format(format, Field::from_spec)
+    }
 }
 
 /// The columns of [`COMMAND`], in order.
@@ -172,31 +218,57 @@ pub struct Node {
     pub features: Vec<String>,
 }
 
-/// Parses `sinfo -N` rows with the given columns, skipping blank lines and a header line
-/// (one starting with `NODELIST`/`HOSTNAMES`). Rows of the same node are merged.
+/// Parses `sinfo` rows with the given columns; a header line, when present, gives the
+/// columns instead. A row may describe several nodes (`a6000-[01-02]` without `-N`); rows
+/// of the same node in several partitions are merged into one [`Node`].
 pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<Node>, ParseError> {
+    let mut columns = fields.to_vec();
     let mut nodes: Vec<Node> = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let upper = line.trim_start();
-        if upper.is_empty() || upper.starts_with("NODELIST") || upper.starts_with("HOSTNAMES") {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.is_empty() {
             continue;
         }
-        let node = parse_row(line, fields, sep).map_err(|e| e.at_line(i + 1))?;
-        match nodes.iter_mut().find(|n| n.name == node.name) {
-            Some(seen) => {
-                for p in node.partitions {
-                    if !seen.partitions.contains(&p) {
-                        seen.partitions.push(p);
+        if words
+            .iter()
+            .any(|w| matches!(*w, "NODELIST" | "HOSTNAMES" | "PARTITION"))
+        {
+            columns = words
+                .iter()
+                .map(|h| {
+                    Field::from_header(h)
+                        .ok_or_else(|| ParseError::new("sinfo header", h, "unknown column"))
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.at_line(i + 1))?;
+            continue;
+        }
+        let (names, row) = parse_row(line, &columns, sep).map_err(|e| e.at_line(i + 1))?;
+        for name in names {
+            match nodes.iter_mut().find(|n| n.name == name) {
+                Some(seen) => {
+                    for p in &row.partitions {
+                        if !seen.partitions.contains(p) {
+                            seen.partitions.push(p.clone());
+                        }
                     }
                 }
+                None => nodes.push(Node {
+                    name,
+                    ..row.clone()
+                }),
             }
-            None => nodes.push(node),
         }
     }
     Ok(nodes)
 }
 
-fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, ParseError> {
+/// One row: the node names it covers and what it says of them.
+fn parse_row(
+    line: &str,
+    fields: &[Field],
+    sep: Separator,
+) -> Result<(Vec<String>, Node), ParseError> {
     let values = split_fields(line, sep, fields.len()).ok_or_else(|| {
         ParseError::new("sinfo", line, format!("expected {} columns", fields.len()))
     })?;
@@ -211,9 +283,11 @@ fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, Parse
         allocated_memory_mb: None,
         features: Vec::new(),
     };
+    let mut names = Vec::new();
     for (field, value) in fields.iter().zip(values) {
         match field {
-            Field::Node => node.name = value.to_owned(),
+            Field::Node => names = crate::slurm::hostlist::expand(value)?,
+            Field::Other => {}
             Field::Partition => node.partitions.push(value.trim_end_matches('*').to_owned()),
             Field::State => node.state = NodeState::parse(value)?,
             Field::Gres => node.gpus = parse_gpus(value)?,
@@ -232,10 +306,10 @@ fn parse_row(line: &str, fields: &[Field], sep: Separator) -> Result<Node, Parse
             }
         }
     }
-    if node.name.is_empty() || node.name.contains(char::is_whitespace) {
+    if names.is_empty() {
         return Err(ParseError::new("sinfo", line, "no node name"));
     }
-    Ok(node)
+    Ok((names, node))
 }
 
 fn parse_cpus(s: &str) -> Result<Cpus, ParseError> {

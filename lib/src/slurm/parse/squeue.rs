@@ -49,6 +49,8 @@ pub enum Field {
     NodesOrReason,
     /// `%j` `NAME`: free text, so rv's format puts it last.
     Name,
+    /// A column rv does not read.
+    Other,
 }
 
 impl Field {
@@ -63,7 +65,7 @@ impl Field {
             "ST" | "STATE" => Field::State,
             "TIME" => Field::Elapsed,
             "TIME_LIMIT" => Field::Limit,
-            "NODES" => Field::NodeCount,
+            "NODES" | "NODE" => Field::NodeCount,
             "CPUS" => Field::Cpus,
             "TRES_PER_NODE" => Field::TresPerNode,
             "START_TIME" => Field::Start,
@@ -74,8 +76,44 @@ impl Field {
             "NODELIST" => Field::Nodes,
             "SCHEDNODES" => Field::SchedNodes,
             "NODELIST(REASON)" => Field::NodesOrReason,
+            "TIME_LEFT" | "MIN_MEMORY" | "QOS" | "CPUS_PER_TASK" | "FEATURES" | "DEPENDENCY" => {
+                Field::Other
+            }
             _ => return None,
         })
+    }
+
+    /// The column of a `-o` letter (`i`) or an `-O` name (`JobID`).
+    fn from_spec(spec: &str) -> Option<Field> {
+        Some(match spec {
+            "i" | "A" | "JobID" => Field::Id,
+            "j" | "Name" => Field::Name,
+            "P" | "Partition" => Field::Partition,
+            "u" | "UserName" => Field::User,
+            "a" | "Account" => Field::Account,
+            "T" | "t" | "State" | "StateCompact" => Field::State,
+            "M" | "TimeUsed" => Field::Elapsed,
+            "l" | "TimeLimit" => Field::Limit,
+            "D" | "NumNodes" => Field::NodeCount,
+            "C" | "NumCPUs" => Field::Cpus,
+            "b" | "tres-per-node" => Field::TresPerNode,
+            "S" | "StartTime" => Field::Start,
+            "e" | "EndTime" => Field::End,
+            "V" | "SubmitTime" => Field::Submit,
+            "Q" | "Priority" => Field::Priority,
+            "r" | "Reason" => Field::Reason,
+            "N" | "NodeList" => Field::Nodes,
+            "Y" | "SchedNodes" => Field::SchedNodes,
+            "R" | "ReasonList" => Field::NodesOrReason,
+            "L" | "m" | "F" | "K" | "q" | "f" | "E" | "c" | "TimeLeft" | "tres-alloc"
+            | "MinMemory" => Field::Other,
+            _ => return None,
+        })
+    }
+
+    /// The columns of a `squeue -o` or `-O` format, or `None` if one is not understood.
+    pub fn from_format(format: &str) -> Option<Vec<Field>> {
+        super::columns_of_format(format, Field::from_spec)
     }
 }
 
@@ -216,6 +254,7 @@ fn parse_row(
                 job.id = value.to_owned();
             }
             Field::Name => job.name = value.to_owned(),
+            Field::Other => {}
             Field::Partition => job.partition = value.to_owned(),
             Field::User => job.user = value.to_owned(),
             Field::Account => job.account = value.to_owned(),
@@ -284,24 +323,7 @@ mod tests {
             "squeue.txt",
             "squeue -u $USER -h -o \"%i|%j|%P|%T|%M|%L|%D|%R|%b|%S|%e|%l|%C|%m\"",
         );
-        // %L (time left) and %m (memory) are not columns rv reads; map them onto ones
-        // whose parse accepts the same text so the row still lines up.
-        let fields = [
-            Field::Id,
-            Field::Name,
-            Field::Partition,
-            Field::State,
-            Field::Elapsed,
-            Field::Limit,
-            Field::NodeCount,
-            Field::NodesOrReason,
-            Field::TresPerNode,
-            Field::Start,
-            Field::End,
-            Field::Limit,
-            Field::Cpus,
-            Field::Account,
-        ];
+        let fields = Field::from_format("%i|%j|%P|%T|%M|%L|%D|%R|%b|%S|%e|%l|%C|%m").unwrap();
         let jobs = parse_jobs(&text, &fields, Separator::Char('|'), &UTC).unwrap();
         assert_eq!(jobs.len(), 13);
         let maint = jobs.iter().find(|j| j.id == "38").unwrap();
