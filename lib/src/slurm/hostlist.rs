@@ -15,6 +15,14 @@ pub const MAX_HOSTS: usize = 100_000;
 /// Expands a host list into its names, in the order written.
 pub fn expand(list: &str) -> Result<Vec<String>, ParseError> {
     let err = |why: &str| ParseError::new("hostlist", list, why);
+    if !list.contains([',', '[', ']']) {
+        // One plain name, the common case.
+        return Ok(if list.is_empty() {
+            Vec::new()
+        } else {
+            vec![list.to_owned()]
+        });
+    }
     let mut hosts = Vec::new();
     for item in split_top_level(list).map_err(&err)? {
         if item.is_empty() {

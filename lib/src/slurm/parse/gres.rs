@@ -20,8 +20,14 @@ pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
     if matches!(s, "" | "(null)" | "N/A" | "none") {
         return Ok(Vec::new());
     }
-    let mut out = Vec::new();
-    for item in split_outside_parens(s) {
+    let mut out = Vec::with_capacity(1);
+    let single = [s];
+    let items: &[&str] = if s.contains(',') {
+        &split_outside_parens(s)
+    } else {
+        &single
+    };
+    for &item in items {
         // Drop the detail in parentheses: sockets `(S:0-1)` or indexes `(IDX:0-3)`.
         let item = item.split('(').next().unwrap_or_default();
         let item = item.strip_prefix("gres:").unwrap_or(item);
