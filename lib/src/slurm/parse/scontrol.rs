@@ -232,6 +232,69 @@ pub fn parse_partitions(text: &str) -> Result<Vec<Partition>, ParseError> {
         .collect()
 }
 
+/// What rv reads from `scontrol show reservation`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reservation {
+    /// Its name.
+    pub name: String,
+    /// When it starts (epoch seconds).
+    pub start: i64,
+    /// When it ends (epoch seconds).
+    pub end: i64,
+    /// Its nodes, expanded.
+    pub nodes: Vec<String>,
+    /// Its flags (`MAINT`, `IGNORE_JOBS`, …).
+    pub flags: Vec<String>,
+    /// The users it is for (empty: decided by accounts).
+    pub users: Vec<String>,
+    /// The accounts it is for.
+    pub accounts: Vec<String>,
+}
+
+impl Reservation {
+    /// Whether `user` in `account` may run jobs inside it.
+    pub fn admits(&self, user: &str, account: Option<&str>) -> bool {
+        self.users.iter().any(|u| u == user)
+            || account.is_some_and(|a| self.accounts.iter().any(|x| x == a))
+    }
+}
+
+/// Parses `scontrol show reservation [-o]`; `No reservations in the system` is none.
+pub fn parse_reservations(text: &str, clock: &Clock) -> Result<Vec<Reservation>, ParseError> {
+    if text.trim_start().starts_with("No reservations") {
+        return Ok(Vec::new());
+    }
+    parse_records(text, "ReservationName")?
+        .iter()
+        .map(|r| {
+            let time = |key: &str| {
+                clock
+                    .timestamp(r.get(key).unwrap_or_default())?
+                    .ok_or_else(|| ParseError::new("scontrol reservation", key, "no time"))
+            };
+            let list = |key: &str| -> Vec<String> {
+                r.nonempty(key)
+                    .map(|v| {
+                        v.split(',')
+                            .filter(|x| !x.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            Ok(Reservation {
+                name: r.get("ReservationName").unwrap_or_default().to_owned(),
+                start: time("StartTime")?,
+                end: time("EndTime")?,
+                nodes: hosts(r, "Nodes")?,
+                flags: list("Flags"),
+                users: list("Users"),
+                accounts: list("Accounts"),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +406,22 @@ mod tests {
     }
 
     #[test]
+    fn reads_reservations() {
+        let text = "ReservationName=rv-maintenance StartTime=1795900368 EndTime=1795914768 Duration=04:00:00 Nodes=a40-[01-02],cpu-01 NodeCnt=3 Flags=MAINT,IGNORE_JOBS,SPEC_NODES Users=root Groups=(null) Accounts=(null) State=INACTIVE\n";
+        let r = &parse_reservations(text, &UTC).unwrap()[0];
+        assert_eq!(r.name, "rv-maintenance");
+        assert_eq!((r.start, r.end), (1_795_900_368, 1_795_914_768));
+        assert_eq!(r.nodes, ["a40-01", "a40-02", "cpu-01"]);
+        assert_eq!(r.flags, ["MAINT", "IGNORE_JOBS", "SPEC_NODES"]);
+        assert!(r.admits("root", None) && !r.admits("rvtest", Some("rvlab")));
+        assert_eq!(
+            parse_reservations("No reservations in the system\n", &UTC),
+            Ok(vec![])
+        );
+        assert!(parse_reservations("ReservationName=x StartTime=N/A\n", &UTC).is_err());
+    }
+
+    #[test]
     fn rejects_text_that_is_not_scontrol() {
         assert!(parse_jobs("slurm_load_jobs error: Invalid job id specified\n", &UTC).is_err());
         assert!(parse_jobs("JobId=1 JobState=WHATEVER?\n", &UTC).is_err());
@@ -354,6 +433,7 @@ mod tests {
         fn never_panics(s in "\\PC{0,300}") {
             let _ = parse_jobs(&s, &UTC);
             let _ = parse_partitions(&s);
+            let _ = parse_reservations(&s, &UTC);
         }
 
         #[test]
