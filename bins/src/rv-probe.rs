@@ -1,5 +1,7 @@
 //! `rv-probe`: see `rv-probe --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Probe.main_not_implemented()
+    rv::commands::probe::main(rv::commands::probe::Args::parse())
 }

@@ -6,9 +6,12 @@
 pub mod backfill;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod exit;
 pub mod external;
+pub mod probe;
 pub mod profile;
 pub mod records;
 pub mod remote;

@@ -60,11 +60,13 @@ pub enum Record {
     Error(ErrorRecord),
 }
 
-/// `cluster`: whose clock the other records use.
+/// `cluster`: whose clock the other records use, and the user's standing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// The host rv connected to.
     pub host: String,
+    /// The site profile in use (`generic` when none matched).
+    pub profile: String,
     /// The cluster user.
     pub user: String,
     /// The cluster's clock when probed (epoch seconds).
@@ -73,22 +75,47 @@ pub struct Cluster {
     pub utc_offset: i32,
     /// The user's fair-share factor (0..=1), if the site reports one.
     pub fairshare: Option<f64>,
+    /// GPUs the user's jobs hold now, by partition and kind (for per-user limits).
+    pub running: Vec<Usage>,
+    /// The user's GPUs allowed at once over all partitions, if the site caps it.
+    pub max_gpus_per_user: Option<u32>,
 }
 
-/// GPUs of one type in a partition.
+/// GPUs of one kind that the user's running jobs hold in one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// The partition.
+    pub partition: String,
+    /// The GPU kind.
+    pub gpu_type: String,
+    /// GPUs held.
+    pub gpus: u32,
+}
+
+/// GPUs of one kind in a partition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuPool {
-    /// The type as the site names it (`a6000`, `1g.10gb`); `null` for untyped GPUs.
-    #[serde(rename = "gpu_type")]
-    pub kind: Option<String>,
+    /// rv's name for the kind (`a100-80`), or Slurm's GRES type when the site profile does
+    /// not know it.
+    pub gpu_type: String,
+    /// The GRES type to request (`a100`); `null` for untyped GPUs.
+    pub gres: Option<String>,
+    /// The node feature that selects this kind where kinds share a GRES type.
+    pub feature: Option<String>,
     /// GPUs per node.
     pub per_node: u32,
-    /// Nodes with this type.
+    /// Nodes with this kind.
     pub nodes: u32,
     /// GPUs in total.
     pub total: u32,
     /// GPUs idle on nodes that accept jobs.
     pub free: u32,
+    /// Memory per GPU in GB, if the profile knows it.
+    pub vram_gb: Option<u32>,
+    /// Service units per GPU-hour, if the profile knows it.
+    pub su_per_gpu_hour: Option<f64>,
+    /// GPUs of this kind one user may run at once, if capped.
+    pub max_per_user: Option<u32>,
 }
 
 /// `partition`: a partition and its GPUs.
@@ -98,7 +125,9 @@ pub struct Partition {
     pub name: String,
     /// Its longest walltime in seconds (`null`: unlimited).
     pub max_time: Option<u64>,
-    /// Its GPUs by type.
+    /// GPUs one user may run here at once, if capped.
+    pub max_gpus_per_user: Option<u32>,
+    /// Its GPUs by kind.
     pub gpus: Vec<GpuPool>,
 }
 
@@ -117,17 +146,18 @@ pub enum WindowSource {
 pub struct Window {
     /// The partition.
     pub partition: String,
-    /// The GPU type.
-    pub gpu_type: Option<String>,
+    /// The GPU kind.
+    pub gpu_type: String,
     /// Nodes.
     pub nodes: u32,
     /// GPUs per node.
     pub gpus_per_node: u32,
-    /// The longest walltime, in seconds, that starts now without delaying a planned job
-    /// (`null`: up to the partition's limit).
-    pub max_walltime: Option<u64>,
-    /// When a job of this shape would start (epoch seconds).
+    /// When a job of this shape can start (epoch seconds): the probe's clock when now.
     pub start: i64,
+    /// The longest walltime, in seconds, that a job starting at `start` can have without
+    /// delaying a planned job or running into a reservation, capped at the partition's
+    /// limit (`null`: no limit at all).
+    pub max_walltime: Option<u64>,
     /// Which estimate this is.
     pub source: WindowSource,
 }

@@ -1,3 +1,4 @@
 //! Integration tests of the rv binaries, run as real processes.
 
 mod multiplexer;
+mod probe;

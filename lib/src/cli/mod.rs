@@ -101,9 +101,12 @@ impl Tool {
 
     /// The clap definition of this tool.
     pub fn command(self) -> Command {
-        Command::new(self.binary())
-            .version(env!("CARGO_PKG_VERSION"))
-            .about(self.about())
+        match self {
+            Tool::Probe => <crate::commands::probe::Args as clap::CommandFactory>::command(),
+            _ => Command::new(self.binary())
+                .version(env!("CARGO_PKG_VERSION"))
+                .about(self.about()),
+        }
     }
 
     /// Entry point of a tool whose implementation has not landed yet: it answers `--help`

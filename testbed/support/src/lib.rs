@@ -172,6 +172,52 @@ impl Testbed {
         }
     }
 
+    /// An `rv-*` binary set up to reach the testbed: `RV_SSH_HOST`/`RV_SSH_CONFIG` name the
+    /// testbed's ssh alias, `RV_STATE_DIR` is `state` (so the test's ssh master is its own),
+    /// the Rivanna profile applies, and no user config is read.
+    pub fn rv(&self, program: &str, state: &ControlDir) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("RV_SSH_HOST", SSH_ALIAS)
+            .env("RV_SSH_CONFIG", &self.ssh_config)
+            .env("RV_STATE_DIR", &state.0)
+            .env("RV_PROFILE", "rivanna")
+            .env("RV_CONFIG", "/dev/null")
+            .env_remove("RV_SSH_PORT")
+            .env_remove("RV_SSH_USER")
+            .env_remove("RV_SSH_KEY")
+            .env_remove("RUST_BACKTRACE");
+        command
+    }
+
+    /// Puts the testbed under a `load` scenario (`idle`, `busy`, `a6000-full`,
+    /// `maintenance`); the returned guard goes back to `idle` when dropped. Tests that use
+    /// it must be in nextest's `testbed-scenario` group (a name containing `scenario`), so
+    /// they run one at a time.
+    pub fn scenario(&self, scenario: &str) -> Scenario<'_> {
+        self.run_load(scenario);
+        Scenario { testbed: self }
+    }
+
+    fn run_load(&self, scenario: &str) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cluster");
+        let mut command = if is_root() {
+            Command::new(&script)
+        } else {
+            sudo(&script)
+        };
+        let out = command
+            .args(["load", scenario])
+            .env("RV_CLUSTER_DIR", &self.dir)
+            .output()
+            .expect("testbed/cluster runs");
+        assert!(
+            out.status.success(),
+            "load {scenario} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A fresh directory for ssh control sockets, private to this test process; on drop
     /// every master in it is told to exit and it is removed, so no ssh process outlives
     /// the test.
@@ -182,7 +228,8 @@ impl Testbed {
     }
 }
 
-/// A directory of ssh control sockets whose masters exit when it is dropped.
+/// A directory of ssh control sockets (or an rv state directory, whose sockets are in `cm/`)
+/// whose masters exit when it is dropped.
 #[derive(Debug)]
 pub struct ControlDir(PathBuf);
 
@@ -195,7 +242,13 @@ impl std::ops::Deref for ControlDir {
 
 impl Drop for ControlDir {
     fn drop(&mut self) {
-        for socket in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+        // Sockets directly inside (a control dir) or in `cm/` (an rv state dir).
+        let entries = [self.0.clone(), self.0.join("cm")]
+            .into_iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+            .flatten();
+        for socket in entries {
             let _ = Command::new("ssh")
                 .arg("-S")
                 .arg(socket.path())
@@ -205,6 +258,31 @@ impl Drop for ControlDir {
         }
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A load scenario in force; dropping it clears the load.
+#[derive(Debug)]
+pub struct Scenario<'a> {
+    testbed: &'a Testbed,
+}
+
+impl Drop for Scenario<'_> {
+    fn drop(&mut self) {
+        self.testbed.run_load("idle");
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+fn sudo(program: &Path) -> Command {
+    let mut c = Command::new("sudo");
+    c.arg("-n").arg(program);
+    c
 }
 
 /// Jobs submitted by one test; every one still alive is cancelled on drop, also when the

@@ -1,0 +1,113 @@
+//! `rv-probe` against the testbed.
+
+use rv::records::{Line, Record, WindowSource, read_line};
+use rv_testbed::Testbed;
+
+const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
+
+fn records(stdout: &[u8]) -> Vec<Record> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match read_line(i + 1, l) {
+            Ok(Line::Record(env)) => env.record,
+            other => panic!("line {}: {other:?}: {l}", i + 1),
+        })
+        .collect()
+}
+
+#[test]
+fn scenario_busy_probe_finds_the_a6000_backfill_cliff() {
+    let Some(tb) = Testbed::get() else { return };
+    let _busy = tb.scenario("busy");
+    let state = tb.control_dir("probe-busy");
+    let out = tb.rv(RV_PROBE, &state).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = records(&out.stdout);
+
+    let Record::Cluster(cluster) = &records[0] else {
+        panic!("first comes the cluster: {:?}", records[0])
+    };
+    assert_eq!(
+        (cluster.user.as_str(), cluster.profile.as_str()),
+        ("rvtest", "rivanna")
+    );
+    let now = cluster.now;
+
+    let a6000 = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Partition(p) if p.name == "gpu-a6000" => Some(p),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        (a6000.gpus[0].total, a6000.gpus[0].free),
+        (16, 2),
+        "16 A6000s, 14 busy"
+    );
+    assert_eq!(a6000.gpus[0].su_per_gpu_hour, Some(142.73));
+
+    let window = |nodes, gpus, source| {
+        records.iter().find_map(|r| match r {
+            Record::Window(w)
+                if w.partition == "gpu-a6000"
+                    && w.nodes == nodes
+                    && w.gpus_per_node == gpus
+                    && w.source == source =>
+            {
+                Some(w.clone())
+            }
+            _ => None,
+        })
+    };
+    // Two free GPUs on a6000-02 until the top-priority 2 x 8 job starts in 3 h.
+    let two = window(1, 2, WindowSource::Model).expect("a 1x2 window");
+    assert_eq!(two.start, now);
+    let cliff = two.max_walltime.unwrap();
+    assert!(
+        (2 * 3600 + 3000..=3 * 3600).contains(&cliff),
+        "the cliff is ~3 h: {cliff}"
+    );
+    // Four GPUs on one node only when a6000-01's first job ends (in 1.5 h).
+    let four = window(1, 4, WindowSource::Model).expect("a 1x4 window");
+    assert!(four.start > now + 3600, "{four:?}");
+    // The --test-only cross-check is there, marked as such.
+    assert!(window(1, 1, WindowSource::TestOnly).is_some());
+
+    // The busy v100s: both nodes full, so nothing starts now.
+    let v100 = records.iter().filter_map(|r| match r {
+        Record::Window(w) if w.partition == "gpu-v100" && w.source == WindowSource::Model => {
+            Some(w)
+        }
+        _ => None,
+    });
+    assert!(v100.clone().count() > 0 && v100.into_iter().all(|w| w.start > now));
+}
+
+#[test]
+fn probe_without_a_cluster_fails_with_exit_2_and_an_error_record() {
+    let state = std::env::temp_dir().join(format!("rv-probe-nohost-{}", std::process::id()));
+    let out = std::process::Command::new(RV_PROBE)
+        .env("RV_CONFIG", "/dev/null")
+        .env_remove("RV_SSH_HOST")
+        .env("RV_STATE_DIR", &state)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&state);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no cluster configured") && stderr.contains("rv init"),
+        "{stderr}"
+    );
+    let records = records(&out.stdout);
+    assert!(
+        matches!(&records[..], [Record::Error(e)] if e.stage == "rv-probe"),
+        "{records:?}"
+    );
+}

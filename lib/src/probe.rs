@@ -1,0 +1,548 @@
+//! `rv-probe`: read the cluster in one round trip and estimate backfill windows.
+//!
+//! The round trip brings back the cluster's clock, nodes (GRES, usage, state, features),
+//! partitions, every job with its planned start and `SchedNodes`, reservations, the user's
+//! fair-share, and a bisection of `sbatch --test-only` per partition, all from one batched
+//! script. Everything after that is pure: [`Snapshot::records`] turns it into NDJSON records.
+
+use crate::backfill::{self, Timeline};
+use crate::cluster::{Cluster, GpuPool};
+use crate::profile::Profile;
+use crate::records::{self, Envelope, Record, WindowSource};
+use crate::remote::batch::{Batch, Reply};
+use crate::remote::transport::{RemoteError, Transport, run_batch};
+use crate::shell::quote;
+use crate::slurm::ParseError;
+use crate::slurm::parse::job_state::JobState;
+use crate::slurm::parse::scontrol::{self, Reservation};
+use crate::slurm::parse::sinfo::{self, Node};
+use crate::slurm::parse::squeue::{self, Job};
+use crate::slurm::parse::{Separator, sshare};
+use crate::slurm::time::Clock;
+
+/// The shortest job a window is computed for (and the bisection's lower bound).
+pub const MIN_JOB_SECS: u64 = 30 * 60;
+
+/// At most this many `sbatch --test-only` calls per partition.
+pub const MAX_TEST_ONLY_PROBES: u32 = 8;
+
+/// What to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// GPUs per node of the `--test-only` probes (capped at each partition's count).
+    pub gpus: u32,
+    /// The account the probes are charged to, if not the user's default.
+    pub account: Option<String>,
+    /// Whether to cross-check the model with `sbatch --test-only`.
+    pub test_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            gpus: 1,
+            account: None,
+            test_only: true,
+        }
+    }
+}
+
+/// Why a probe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The round trip failed.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// A Slurm command failed on the cluster.
+    #[error("`{command}` failed on the cluster (exit {code}): {stderr}")]
+    Command {
+        /// The command.
+        command: &'static str,
+        /// Its exit code.
+        code: i32,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// A Slurm command printed something rv cannot read.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// Indexes of the probe's commands in its batch.
+#[derive(Debug, Clone, Copy)]
+struct Slots {
+    user: usize,
+    nodes: usize,
+    partitions: usize,
+    jobs: usize,
+    shares: usize,
+    reservations: usize,
+    test_only: Option<usize>,
+}
+
+/// The probe's batch: every command of one round trip.
+fn batch(options: &Options) -> (Batch, Slots) {
+    let mut b = Batch::new();
+    let slots = Slots {
+        user: b.command("id -un"),
+        nodes: b.command(sinfo::COMMAND),
+        partitions: b.command("scontrol -o show partition"),
+        jobs: b.command(squeue::COMMAND),
+        shares: b.command(sshare::COMMAND),
+        reservations: b.command("scontrol -o show reservation"),
+        test_only: options
+            .test_only
+            .then(|| b.command(test_only_script(options))),
+    };
+    (b, slots)
+}
+
+/// A shell script that bisects, for every partition with a single GPU type, the longest
+/// walltime `sbatch --test-only` says starts now, with at most
+/// [`MAX_TEST_ONLY_PROBES`] probes per partition, all partitions at once. Each partition
+/// prints `partition|gres|lo|hi|probes|start`: walltimes from `lo` minutes start now, from
+/// `hi` they do not (`lo` 0: not even 30 minutes; `start` is then when).
+pub fn test_only_script(options: &Options) -> String {
+    let account = options
+        .account
+        .as_deref()
+        .map(|a| format!(" -A {}", quote(a)))
+        .unwrap_or_default();
+    format!(
+        r#"now=$(date +%s)
+probe() {{ sbatch --test-only -p "$1" --gres="$2" -N 1 -t "$3"{account} --wrap=true 2>&1 | sed -n 's/.* to start at \([0-9][0-9]*\) .*/\1/p' | head -n 1; }}
+soon() {{ [ -n "$1" ] && [ "$1" -le $((now + 300)) ]; }}
+bisect() {{
+  p=$1 want=$2 hi=$3 lo=30 n=1
+  s=$(probe "$p" "$want" "$hi")
+  if soon "$s"; then echo "$p|$want|$hi|$hi|$n|$s"; return; fi
+  s=$(probe "$p" "$want" "$lo"); n=2
+  if ! soon "$s"; then echo "$p|$want|0|$lo|$n|$s"; return; fi
+  while [ $n -lt {max} ] && [ $((hi - lo)) -gt 10 ]; do
+    mid=$(((lo + hi) / 2)); s=$(probe "$p" "$want" "$mid"); n=$((n + 1))
+    if soon "$s"; then lo=$mid; else hi=$mid; fi
+  done
+  echo "$p|$want|$lo|$hi|$n|"
+}}
+sinfo -h -o '%R|%G|%l' | sort -u | awk -F'|' '$2 ~ /^gpu:/ {{ n[$1]++; g[$1] = $2; l[$1] = $3 }} END {{ for (p in n) if (n[p] == 1) print p "|" g[p] "|" l[p] }}' | {{
+  while IFS='|' read -r p gres limit; do
+    t=${{gres#gpu:}}; t=${{t%%(*}}
+    case $t in *:*) type=${{t%:*}}; per=${{t##*:}} ;; *) type=; per=$t ;; esac
+    g={gpus}; [ "$g" -gt "$per" ] && g=$per
+    if [ -n "$type" ]; then want="gpu:$type:$g"; else want="gpu:$g"; fi
+    max=$(echo "$limit" | awk -F'[-:]' '{{ if (NF == 4) print $1 * 1440 + $2 * 60 + $3; else if (NF == 3) print $1 * 60 + $2; else print 4320 }}')
+    bisect "$p" "$want" "$max" &
+  done
+  wait
+}}
+"#,
+        max = MAX_TEST_ONLY_PROBES,
+        gpus = options.gpus.max(1),
+    )
+}
+
+/// One partition's `--test-only` bisection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bisection {
+    /// The partition.
+    pub partition: String,
+    /// The GRES probed (`gpu:a6000:1`).
+    pub gres: String,
+    /// Walltimes up to this many minutes start now (0: not even 30 minutes).
+    pub lo_minutes: u64,
+    /// Walltimes from this many minutes on do not start now.
+    pub hi_minutes: u64,
+    /// Probes used.
+    pub probes: u32,
+    /// When the 30-minute probe would start, if it does not start now.
+    pub start: Option<i64>,
+}
+
+/// Reads the output of [`test_only_script`].
+pub fn parse_bisections(text: &str) -> Result<Vec<Bisection>, ParseError> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let err = |why: &str| ParseError::new("test-only bisection", line, why).at_line(i + 1);
+            let f: Vec<&str> = line.split('|').collect();
+            let [partition, gres, lo, hi, probes, start] = f.as_slice() else {
+                return Err(err("expected partition|gres|lo|hi|probes|start"));
+            };
+            let num = |s: &str| s.parse::<u64>().map_err(|_| err("not a number"));
+            Ok(Bisection {
+                partition: (*partition).to_owned(),
+                gres: (*gres).to_owned(),
+                lo_minutes: num(lo)?,
+                hi_minutes: num(hi)?,
+                probes: u32::try_from(num(probes)?).map_err(|_| err("too many probes"))?,
+                start: if start.is_empty() {
+                    None
+                } else {
+                    Some(start.parse().map_err(|_| err("bad start"))?)
+                },
+            })
+        })
+        .collect()
+}
+
+/// Everything one probe read.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The host probed.
+    pub host: String,
+    /// The cluster's clock.
+    pub clock: Clock,
+    /// The user on the cluster.
+    pub user: String,
+    /// Nodes, merged over partitions.
+    pub nodes: Vec<Node>,
+    /// Partitions.
+    pub partitions: Vec<scontrol::Partition>,
+    /// Every job in the queue.
+    pub jobs: Vec<Job>,
+    /// The user's fair-share rows.
+    pub shares: Vec<sshare::Share>,
+    /// Reservations.
+    pub reservations: Vec<Reservation>,
+    /// The `--test-only` bisections (empty when skipped).
+    pub bisections: Vec<Bisection>,
+}
+
+impl Snapshot {
+    /// Reads a probe batch's reply.
+    fn read(host: &str, reply: &Reply, slots: Slots) -> Result<Self, ProbeError> {
+        let ok = |i: usize, command: &'static str| {
+            let o = &reply.outputs[i];
+            if o.ok() {
+                Ok(o.stdout.as_str())
+            } else {
+                Err(ProbeError::Command {
+                    command,
+                    code: o.code,
+                    stderr: o.stderr.trim().to_owned(),
+                })
+            }
+        };
+        let clock = reply.clock;
+        Ok(Snapshot {
+            host: host.to_owned(),
+            clock,
+            user: ok(slots.user, "id -un")?.trim().to_owned(),
+            nodes: sinfo::parse_nodes(
+                ok(slots.nodes, "sinfo")?,
+                sinfo::FIELDS,
+                Separator::Char('|'),
+            )?,
+            partitions: scontrol::parse_partitions(ok(
+                slots.partitions,
+                "scontrol show partition",
+            )?)?,
+            jobs: squeue::parse_jobs(
+                ok(slots.jobs, "squeue")?,
+                squeue::FIELDS,
+                Separator::Char('|'),
+                &clock,
+            )?,
+            // Fair-share needs accounting; a cluster without it still gets a plan.
+            shares: ok(slots.shares, "sshare")
+                .ok()
+                .and_then(|t| sshare::parse_shares(t).ok())
+                .unwrap_or_default(),
+            reservations: scontrol::parse_reservations(
+                ok(slots.reservations, "scontrol show reservation")?,
+                &clock,
+            )?,
+            bisections: match slots.test_only {
+                Some(i) => parse_bisections(ok(i, "sbatch --test-only")?)?,
+                None => Vec::new(),
+            },
+        })
+    }
+
+    /// The records of this snapshot, in pipeline order: `cluster`, then each `partition`
+    /// with GPUs, then its `window`s.
+    pub fn records(&self, profile: &Profile) -> Vec<Envelope> {
+        let cluster = Cluster::build(&self.nodes, &self.partitions, profile);
+        let account = self.shares.first().map(|s| s.account.as_str());
+        let timelines = backfill::timelines(
+            &self.nodes,
+            &self.jobs,
+            &self.reservations,
+            self.clock.now,
+            &self.user,
+            account,
+        );
+        let mut out = vec![Envelope::new(Record::Cluster(records::Cluster {
+            host: self.host.clone(),
+            profile: profile.name.clone(),
+            user: self.user.clone(),
+            now: self.clock.now,
+            utc_offset: self.clock.utc_offset,
+            fairshare: self.shares.first().and_then(|s| s.fairshare),
+            running: self.usage(&cluster),
+            max_gpus_per_user: profile.max_gpus_per_user,
+        }))];
+        for partition in cluster.partitions.iter().filter(|p| !p.gpus.is_empty()) {
+            let max_time = partition
+                .max_time
+                .map(crate::slurm::time::Walltime::as_secs);
+            out.push(Envelope::new(Record::Partition(records::Partition {
+                name: partition.name.clone(),
+                max_time,
+                max_gpus_per_user: partition.max_gpus_per_user,
+                gpus: partition
+                    .gpus
+                    .iter()
+                    .map(|p| pool_record(p, profile))
+                    .collect(),
+            })));
+            for pool in &partition.gpus {
+                let nodes: Vec<&Timeline> = timelines
+                    .iter()
+                    .filter(|t| {
+                        partition.nodes.contains(&t.node)
+                            && pool_has_node(pool, &self.nodes, &t.node, profile)
+                    })
+                    .collect();
+                for (count, gpus) in shapes(pool) {
+                    if let Some(fit) =
+                        backfill::fit(&nodes, count, gpus, self.clock.now, MIN_JOB_SECS)
+                    {
+                        out.push(Envelope::new(Record::Window(records::Window {
+                            partition: partition.name.clone(),
+                            gpu_type: pool.kind.clone(),
+                            nodes: u32::try_from(count).unwrap_or(u32::MAX),
+                            gpus_per_node: gpus,
+                            start: fit.start,
+                            max_walltime: cap(fit.max_walltime, max_time),
+                            source: WindowSource::Model,
+                        })));
+                    }
+                }
+            }
+            if let Some(b) = self
+                .bisections
+                .iter()
+                .find(|b| b.partition == partition.name)
+            {
+                let gpus = b
+                    .gres
+                    .rsplit(':')
+                    .next()
+                    .and_then(|g| g.parse().ok())
+                    .unwrap_or(1);
+                out.push(Envelope::new(Record::Window(records::Window {
+                    partition: partition.name.clone(),
+                    gpu_type: partition
+                        .gpus
+                        .first()
+                        .map(|p| p.kind.clone())
+                        .unwrap_or_default(),
+                    nodes: 1,
+                    gpus_per_node: gpus,
+                    start: if b.lo_minutes > 0 {
+                        self.clock.now
+                    } else {
+                        b.start.unwrap_or(self.clock.now)
+                    },
+                    max_walltime: (b.lo_minutes > 0).then_some(b.lo_minutes * 60),
+                    source: WindowSource::TestOnly,
+                })));
+            }
+        }
+        out
+    }
+
+    /// GPUs the user's running jobs hold, by partition and kind.
+    fn usage(&self, cluster: &Cluster) -> Vec<records::Usage> {
+        let mut usage: Vec<records::Usage> = Vec::new();
+        for job in self
+            .jobs
+            .iter()
+            .filter(|j| j.user == self.user && j.state == Some(JobState::Running))
+        {
+            let per_node: u32 = job.gpus_per_node.iter().map(|g| g.count).sum();
+            let gpus = per_node * job.node_count.unwrap_or(1);
+            if gpus == 0 {
+                continue;
+            }
+            let kind = cluster
+                .partition(&job.partition)
+                .and_then(|p| {
+                    p.gpus.iter().find(|pool| {
+                        job.gpus_per_node
+                            .iter()
+                            .any(|g| g.kind.is_none() || g.kind == pool.gres)
+                    })
+                })
+                .map_or_else(|| "gpu".to_owned(), |p| p.kind.clone());
+            match usage
+                .iter_mut()
+                .find(|u| u.partition == job.partition && u.gpu_type == kind)
+            {
+                Some(u) => u.gpus += gpus,
+                None => usage.push(records::Usage {
+                    partition: job.partition.clone(),
+                    gpu_type: kind,
+                    gpus,
+                }),
+            }
+        }
+        usage
+    }
+}
+
+/// Whether `node` carries the GPUs of `pool` (a partition may mix kinds).
+fn pool_has_node(pool: &GpuPool, nodes: &[Node], node: &str, profile: &Profile) -> bool {
+    nodes.iter().find(|n| n.name == node).is_some_and(|n| {
+        n.gpus.iter().any(|g| {
+            g.count == pool.per_node
+                && g.kind == pool.gres
+                && g.kind
+                    .as_deref()
+                    .and_then(|k| profile.kind_of(k, &n.features))
+                    .is_none_or(|k| k.name == pool.kind)
+        })
+    })
+}
+
+/// The shapes a window is computed for: 1, 2, 4, … GPUs per node up to the node's count,
+/// on 1, 2 or 4 nodes where the pool has them.
+fn shapes(pool: &GpuPool) -> Vec<(usize, u32)> {
+    let mut per_node: Vec<u32> = std::iter::successors(Some(1u32), |g| g.checked_mul(2))
+        .take_while(|&g| g <= pool.per_node)
+        .collect();
+    if !per_node.contains(&pool.per_node) {
+        per_node.push(pool.per_node);
+    }
+    [1usize, 2, 4]
+        .into_iter()
+        .filter(|&n| n <= usize::try_from(pool.nodes).unwrap_or(usize::MAX))
+        .flat_map(|n| per_node.iter().map(move |&g| (n, g)))
+        .collect()
+}
+
+fn cap(room: Option<u64>, limit: Option<u64>) -> Option<u64> {
+    match (room, limit) {
+        (Some(r), Some(l)) => Some(r.min(l)),
+        (r, l) => r.or(l),
+    }
+}
+
+fn pool_record(p: &GpuPool, profile: &Profile) -> records::GpuPool {
+    records::GpuPool {
+        gpu_type: p.kind.clone(),
+        gres: p.gres.clone(),
+        feature: p.feature.clone(),
+        per_node: p.per_node,
+        nodes: p.nodes,
+        total: p.total,
+        free: p.free.unwrap_or(0),
+        vram_gb: p.vram_gb,
+        su_per_gpu_hour: p.su_per_gpu_hour,
+        max_per_user: profile.kind_named(&p.kind).and_then(|k| k.max_per_user),
+    }
+}
+
+/// Probes the cluster over `transport` in one round trip.
+pub async fn run<T: Transport>(
+    transport: &T,
+    host: &str,
+    options: &Options,
+) -> Result<Snapshot, ProbeError> {
+    let (b, slots) = batch(options);
+    let reply = run_batch(transport, &b).await?;
+    Snapshot::read(host, &reply, slots)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bisection_lines_read_back() {
+        let b = parse_bisections(
+            "gpu-a6000|gpu:a6000:1|135|169|8|\ngpu-h200|gpu:h200:1|0|30|2|1795990000\n",
+        )
+        .unwrap();
+        assert_eq!(b[0].lo_minutes, 135);
+        assert_eq!(b[0].probes, 8);
+        assert_eq!(
+            b[1],
+            Bisection {
+                partition: "gpu-h200".into(),
+                gres: "gpu:h200:1".into(),
+                lo_minutes: 0,
+                hi_minutes: 30,
+                probes: 2,
+                start: Some(1_795_990_000),
+            }
+        );
+        assert!(
+            parse_bisections("x|y\n")
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+    }
+
+    #[test]
+    fn the_script_quotes_the_account_and_caps_probes() {
+        let script = test_only_script(&Options {
+            gpus: 4,
+            account: Some("gpupod&a100_80gb".into()),
+            test_only: true,
+        });
+        assert!(
+            script.contains(" -A 'gpupod&a100_80gb' --wrap=true"),
+            "{script}"
+        );
+        assert!(script.contains("while [ $n -lt 8 ]"));
+        assert!(script.contains("g=4;"));
+        let out = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "sh -n: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn shapes_double_up_to_the_node() {
+        let pool = |per_node, nodes| GpuPool {
+            kind: "x".into(),
+            gres: None,
+            feature: None,
+            per_node,
+            nodes,
+            total: per_node * nodes,
+            free: None,
+            vram_gb: None,
+            su_per_gpu_hour: None,
+        };
+        assert_eq!(
+            shapes(&pool(8, 2)),
+            [
+                (1, 1),
+                (1, 2),
+                (1, 4),
+                (1, 8),
+                (2, 1),
+                (2, 2),
+                (2, 4),
+                (2, 8)
+            ]
+        );
+        assert_eq!(
+            shapes(&pool(56, 1)),
+            [(1, 1), (1, 2), (1, 4), (1, 8), (1, 16), (1, 32), (1, 56)]
+        );
+        assert_eq!(shapes(&pool(4, 5)).len(), 9);
+    }
+}
