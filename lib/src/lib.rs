@@ -11,6 +11,7 @@ pub mod config;
 pub mod connect;
 pub mod exit;
 pub mod external;
+pub mod plan;
 pub mod probe;
 pub mod profile;
 pub mod records;

@@ -261,7 +261,7 @@ impl Snapshot {
     }
 
     /// The records of this snapshot, in pipeline order: `cluster`, then each `partition`
-    /// with GPUs, then its `window`s.
+    /// (CPU partitions too, with no GPUs) followed by its `window`s.
     pub fn records(&self, profile: &Profile) -> Vec<Envelope> {
         let cluster = Cluster::build(&self.nodes, &self.partitions, profile);
         let account = self.shares.first().map(|s| s.account.as_str());
@@ -283,7 +283,7 @@ impl Snapshot {
             running: self.usage(&cluster),
             max_gpus_per_user: profile.max_gpus_per_user,
         }))];
-        for partition in cluster.partitions.iter().filter(|p| !p.gpus.is_empty()) {
+        for partition in &cluster.partitions {
             let max_time = partition
                 .max_time
                 .map(crate::slurm::time::Walltime::as_secs);

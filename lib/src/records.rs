@@ -204,18 +204,30 @@ pub struct Strategy {
     pub id: String,
     /// Partitions (several when identical specs were merged into one `-p a,b` job).
     pub partitions: Vec<String>,
-    /// The GPU type.
+    /// The GPU kind (`null` for a CPU-only job).
     pub gpu_type: Option<String>,
+    /// The GRES type to request (`null`: untyped GPUs or none).
+    pub gres: Option<String>,
     /// Nodes.
     pub nodes: u32,
     /// GPUs per node.
     pub gpus_per_node: u32,
+    /// CPUs per node, if asked for.
+    pub cpus: Option<u32>,
+    /// Memory per node in MB, if asked for.
+    pub mem_mb: Option<u64>,
     /// Walltime of one job (or segment), in seconds.
     pub time: u64,
+    /// The shortest walltime Slurm may shrink the job to (`--time-min`), if flexible.
+    pub time_min: Option<u64>,
     /// Segments chained with checkpoint-restart (1: one job).
     pub segments: u32,
     /// A feature constraint.
     pub constraint: Option<String>,
+    /// The account to charge.
+    pub account: Option<String>,
+    /// Nodes to avoid.
+    pub exclude: Vec<String>,
     /// Predicted start (epoch seconds), if known.
     pub predicted_start: Option<i64>,
     /// Service units for the whole request.
