@@ -1,5 +1,7 @@
 //! `rv-plan`: see `rv-plan --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Plan.main_not_implemented()
+    rv::commands::plan::main(&rv::commands::plan::Args::parse())
 }

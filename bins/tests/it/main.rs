@@ -1,4 +1,5 @@
 //! Integration tests of the rv binaries, run as real processes.
 
 mod multiplexer;
+mod plan;
 mod probe;

@@ -103,6 +103,7 @@ impl Tool {
     pub fn command(self) -> Command {
         match self {
             Tool::Probe => <crate::commands::probe::Args as clap::CommandFactory>::command(),
+            Tool::Plan => <crate::commands::plan::Args as clap::CommandFactory>::command(),
             _ => Command::new(self.binary())
                 .version(env!("CARGO_PKG_VERSION"))
                 .about(self.about()),
