@@ -159,7 +159,7 @@ fn upstream_errors_stop_the_stage() {
 fn probe_pipes_into_plan_on_the_testbed() {
     let Some(tb) = Testbed::get() else { return };
     let state = tb.control_dir("probe-plan");
-    let probe = tb
+    let mut probe = tb
         .rv(RV_PROBE, &state)
         .stdout(Stdio::piped())
         .spawn()
@@ -167,9 +167,10 @@ fn probe_pipes_into_plan_on_the_testbed() {
     let out = tb
         .rv(RV_PLAN, &state)
         .args(["--gpu", "2", "--time", "2h"])
-        .stdin(probe.stdout.unwrap())
+        .stdin(probe.stdout.take().unwrap())
         .output()
         .unwrap();
+    assert!(probe.wait().unwrap().success());
     assert!(
         out.status.success(),
         "{}",
