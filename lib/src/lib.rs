@@ -16,6 +16,7 @@ pub mod probe;
 pub mod profile;
 pub mod records;
 pub mod remote;
+pub mod script;
 pub mod shell;
 pub mod site_tools;
 pub mod slurm;

@@ -1,0 +1,319 @@
+//! Job scripts: what every strategy of a request submits.
+//!
+//! Every script carries the preamble (directives, modules, caches on scratch, rv's
+//! variables, the user's env file sourced after them) and the **claim gate**: the first job
+//! of a request to start claims it atomically (`mkdir` on the shared filesystem) and cancels
+//! its siblings; a job that finds the claim taken cancels itself. So exactly one strategy
+//! runs, even when the laptop that submitted them is closed. Then comes the body: a holder
+//! that keeps the allocation for a shell, the user's command, the command on every node
+//! (one task per node, ranks per task), or a chain of checkpointed segments.
+
+use crate::records::{Request, Strategy};
+use crate::shell::quote;
+use crate::slurm::time::Walltime;
+
+/// Seconds before a segment's end when the program gets SIGUSR1 to checkpoint.
+pub const CHECKPOINT_WARNING_SECS: u64 = 300;
+/// Seconds between SIGUSR1 and SIGKILL at a segment's end.
+pub const KILL_AFTER_SECS: u64 = 120;
+
+/// Where rv keeps its files on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// Scratch (`/scratch/<user>`): caches, logs, checkpoints, outputs.
+    pub scratch: String,
+}
+
+impl Paths {
+    /// rv's directory on scratch.
+    pub fn rv_dir(&self) -> String {
+        format!("{}/.rv", self.scratch)
+    }
+
+    /// A request's directory: its claim, its job list, its segments.
+    pub fn request_dir(&self, request: &str) -> String {
+        format!("{}/requests/{request}", self.rv_dir())
+    }
+
+    /// The env file of a request, written 0600 before any `sbatch`.
+    pub fn env_file(&self, request: &str) -> String {
+        format!("{}/env/{request}.env", self.rv_dir())
+    }
+
+    /// The script of one strategy.
+    pub fn script(&self, request: &str, strategy: &str) -> String {
+        format!("{}/{strategy}.sh", self.request_dir(request))
+    }
+
+    /// The logs directory.
+    pub fn logs(&self) -> String {
+        format!("{}/logs", self.rv_dir())
+    }
+}
+
+/// Everything a script needs.
+#[derive(Debug, Clone)]
+pub struct Job<'a> {
+    /// The request.
+    pub request: &'a Request,
+    /// The strategy this script is for.
+    pub strategy: &'a Strategy,
+    /// Paths on the cluster.
+    pub paths: &'a Paths,
+    /// Modules to load (from the site profile).
+    pub modules: &'a [String],
+    /// The directory the command runs in (default: the submit directory).
+    pub workdir: Option<&'a str>,
+}
+
+/// A request name as it may appear in job names and paths: only `[A-Za-z0-9._-]`, at most
+/// 40 characters (anything else becomes `-`).
+pub fn clean_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect()
+}
+
+/// The job name: the request's name, the request id's tail and the strategy, so `squeue`
+/// shows which request a job belongs to.
+pub fn job_name(request: &Request, strategy: &Strategy) -> String {
+    let tail = request.id.rsplit('-').next().unwrap_or_default();
+    format!("{}-{tail}-{}", clean_name(&request.name), strategy.id)
+}
+
+/// The `#SBATCH` lines.
+fn directives(job: &Job) -> Vec<String> {
+    let s = job.strategy;
+    let mut d = vec![
+        format!("--job-name={}", job_name(job.request, s)),
+        format!("--partition={}", s.partitions.join(",")),
+        format!("--nodes={}", s.nodes),
+        "--ntasks-per-node=1".to_owned(),
+        format!("--time={}", Walltime::from_secs(s.time)),
+    ];
+    if s.gpus_per_node > 0 {
+        d.push(match &s.gres {
+            Some(g) => format!("--gres=gpu:{g}:{}", s.gpus_per_node),
+            None => format!("--gres=gpu:{}", s.gpus_per_node),
+        });
+    }
+    if let Some(t) = s.time_min {
+        d.push(format!("--time-min={}", Walltime::from_secs(t)));
+    }
+    if let Some(c) = &s.constraint {
+        d.push(format!("--constraint={c}"));
+    }
+    if let Some(a) = &s.account {
+        d.push(format!("--account={a}"));
+    }
+    if !s.exclude.is_empty() {
+        d.push(format!(
+            "--exclude={}",
+            crate::slurm::hostlist::compress(&s.exclude)
+        ));
+    }
+    if let Some(c) = s.cpus {
+        d.push(format!("--cpus-per-task={c}"));
+    }
+    if let Some(m) = s.mem_mb {
+        d.push(format!("--mem={m}M"));
+    }
+    d.push(format!("--output={}/%x-%j.out", job.paths.logs()));
+    d.push(format!("--error={}/%x-%j.err", job.paths.logs()));
+    d
+}
+
+/// Renders the whole script.
+pub fn render(job: &Job) -> String {
+    let s = job.strategy;
+    let r = job.request;
+    let mut out =
+        String::from("#!/bin/bash\n# Written by rv: one strategy of a request. See `rv ps`.\n");
+    for d in directives(job) {
+        // `#SBATCH` lines are not shell: a value with spaces or quotes cannot be quoted there,
+        // so names and partitions are restricted, and the rest are Slurm syntax.
+        out.push_str(&format!("#SBATCH {d}\n"));
+    }
+    out.push_str("set -uo pipefail\n");
+    let exports = [
+        ("RV_REQUEST", r.id.clone()),
+        ("RV_STRATEGY", s.id.clone()),
+        ("RV_DIR", job.paths.rv_dir()),
+        ("RV_REQUEST_DIR", job.paths.request_dir(&r.id)),
+        ("RV_SCRIPT", job.paths.script(&r.id, &s.id)),
+        ("RV_ENV_FILE", job.paths.env_file(&r.id)),
+        ("RV_TOTAL_SECONDS", r.time.to_string()),
+        ("RV_SEGMENT_SECONDS", s.time.to_string()),
+        ("RV_SEGMENTS", s.segments.to_string()),
+    ];
+    for (k, v) in exports {
+        out.push_str(&format!("export {k}={}\n", quote(&v)));
+    }
+    out.push_str(CLAIM_GATE);
+    out.push_str(&environment(job));
+    out.push_str(&body(job));
+    out
+}
+
+/// The claim gate. `RV_PREV_JOB` is set on a checkpoint segment by the segment before it,
+/// which holds the claim and hands it on.
+const CLAIM_GATE: &str = r#"
+# --- claim gate: the first job of the request to start wins; the others cancel themselves.
+rv_claim="$RV_REQUEST_DIR/claim"
+if mkdir "$rv_claim" 2>/dev/null; then
+  echo "$SLURM_JOB_ID" >"$rv_claim/winner"
+  rv_siblings=$(grep -vx "$SLURM_JOB_ID" "$RV_REQUEST_DIR/jobs" 2>/dev/null | tr '\n' ' ')
+  # shellcheck disable=SC2086 # a list of job ids
+  [ -n "$rv_siblings" ] && scancel $rv_siblings
+else
+  rv_winner=$(cat "$rv_claim/winner" 2>/dev/null)
+  if [ "$rv_winner" = "${RV_PREV_JOB:-none}" ]; then
+    echo "$SLURM_JOB_ID" >"$rv_claim/winner.$SLURM_JOB_ID" && mv -f "$rv_claim/winner.$SLURM_JOB_ID" "$rv_claim/winner"
+  elif [ "$rv_winner" != "$SLURM_JOB_ID" ]; then
+    echo "rv: request $RV_REQUEST was already won by job ${rv_winner:-?}; cancelling this one" >&2
+    scancel "$SLURM_JOB_ID"
+    exit 0
+  fi
+fi
+"#;
+
+/// Modules, caches on scratch, rv's variables, then the user's env file.
+fn environment(job: &Job) -> String {
+    let mut out = String::from("\n# --- environment\n");
+    if !job.modules.is_empty() {
+        let list: Vec<String> = job.modules.iter().map(|m| quote(m)).collect();
+        out.push_str(&format!(
+            "if command -v module >/dev/null 2>&1; then module load {} || echo \"rv: module load failed\" >&2; fi\n",
+            list.join(" ")
+        ));
+    }
+    let scratch = quote(&job.paths.scratch);
+    out.push_str(&format!("rv_scratch={scratch}\n"));
+    out.push_str(
+        r#"export HF_HOME="$rv_scratch/.cache/huggingface" UV_CACHE_DIR="$rv_scratch/.cache/uv" \
+  PIP_CACHE_DIR="$rv_scratch/.cache/pip" TORCH_HOME="$rv_scratch/.cache/torch" \
+  TRITON_CACHE_DIR="$rv_scratch/.cache/triton" WANDB_DIR="$rv_scratch/.cache/wandb" \
+  WANDB_CACHE_DIR="$rv_scratch/.cache/wandb" VLLM_CACHE_ROOT="$rv_scratch/.cache/vllm" \
+  XDG_CACHE_HOME="$rv_scratch/.cache"
+"#,
+    );
+    let name = clean_name(&job.request.name);
+    out.push_str(&format!(
+        "export RV_CHECKPOINT_DIR=\"$rv_scratch/.rv/checkpoints/{name}\"\nexport RV_OUTPUT_DIR=\"$rv_scratch/.rv/outputs/{name}-$SLURM_JOB_ID\"\n"
+    ));
+    out.push_str(
+        r#"mkdir -p "$HF_HOME" "$UV_CACHE_DIR" "$PIP_CACHE_DIR" "$TORCH_HOME" "$TRITON_CACHE_DIR" "$WANDB_DIR" \
+  "$VLLM_CACHE_ROOT" "$RV_CHECKPOINT_DIR" "$RV_OUTPUT_DIR"
+MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+export MASTER_ADDR MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
+export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"
+# The user's variables come last, so they win; the file is read once and removed.
+if [ -f "$RV_ENV_FILE" ]; then
+  set -a
+  # shellcheck source=/dev/null
+  . "$RV_ENV_FILE"
+  set +a
+  [ "$RV_SEGMENTS" -gt 1 ] || rm -f "$RV_ENV_FILE"
+fi
+"#,
+    );
+    out
+}
+
+/// What the job does once it holds the claim.
+fn body(job: &Job) -> String {
+    let s = job.strategy;
+    let Some(command) = job.request.command.as_deref() else {
+        // A holder keeps the allocation for `rv attach`; a bare shell would exit at once.
+        return "\n# --- hold the allocation for an interactive shell\nexec sleep infinity\n"
+            .to_owned();
+    };
+    let cd = job
+        .workdir
+        .map(|d| format!("cd {} || exit 1\n", quote(d)))
+        .unwrap_or_default();
+    let run = if s.nodes > 1 {
+        multi_node(command)
+    } else {
+        command.to_owned()
+    };
+    // Single quotes on purpose: each task (or the segment's shell) expands the variables.
+    let literal = "# shellcheck disable=SC2016 # expanded where it runs\n";
+    if s.segments <= 1 {
+        let note = if s.nodes > 1 { literal } else { "" };
+        return format!("\n# --- run\n{cd}{note}{run}\n");
+    }
+    format!(
+        r#"
+# --- checkpointed segments: SIGUSR1 {warn} s before the segment ends, resubmit only on timeout
+{cd}export RV_SEGMENT="${{RV_SEGMENT:-1}}" RV_ELAPSED="${{RV_ELAPSED:-0}}"
+rv_left=$((RV_TOTAL_SECONDS - RV_ELAPSED))
+rv_budget=$((RV_SEGMENT_SECONDS - {warn} - {kill}))
+[ "$rv_budget" -gt "$rv_left" ] && rv_budget=$rv_left
+rv_start=$(date +%s)
+{literal}timeout -s USR1 -k {kill} "$rv_budget" bash -c {run}
+rv_rc=$?
+rv_elapsed=$((RV_ELAPSED + $(date +%s) - rv_start))
+echo "$RV_SEGMENT $SLURM_JOB_ID $rv_start $(date +%s) $rv_rc" >>"$RV_REQUEST_DIR/segments"
+if [ "$rv_rc" -eq 124 ] && [ "$rv_elapsed" -lt "$RV_TOTAL_SECONDS" ]; then
+  rv_next=$(sbatch --parsable --export=ALL,RV_SEGMENT=$((RV_SEGMENT + 1)),RV_ELAPSED="$rv_elapsed",RV_PREV_JOB="$SLURM_JOB_ID" "$RV_SCRIPT")
+  echo "${{rv_next%%;*}}" >>"$RV_REQUEST_DIR/jobs"
+  echo "rv: segment $RV_SEGMENT timed out after $((rv_elapsed - RV_ELAPSED)) s; segment $((RV_SEGMENT + 1)) is job $rv_next" >&2
+  exit 0
+fi
+rm -f "$RV_ENV_FILE"
+exit "$rv_rc"
+"#,
+        warn = CHECKPOINT_WARNING_SECS,
+        kill = KILL_AFTER_SECS,
+        run = quote(&run),
+        literal = literal,
+    )
+}
+
+/// Runs `command` once per node (one task each) with its rank: `srun` starts a `bash -c`
+/// per task, so `$SLURM_PROCID` is expanded on each node, not once on the first.
+/// `torchrun` gets its multi-node flags.
+fn multi_node(command: &str) -> String {
+    let command = match command.strip_prefix("torchrun ") {
+        Some(rest) => format!(
+            "torchrun --nnodes=\"$SLURM_NNODES\" --node-rank=\"$SLURM_NODEID\" --master-addr=\"$MASTER_ADDR\" --master-port=\"$MASTER_PORT\" {rest}"
+        ),
+        None => command.to_owned(),
+    };
+    let per_task = format!(
+        "export RANK=\"$SLURM_PROCID\" NODE_RANK=\"$SLURM_NODEID\" WORLD_SIZE=\"$SLURM_NTASKS\" LOCAL_RANK=0; {command}"
+    );
+    format!(
+        "srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -c {}",
+        quote(&per_task)
+    )
+}
+
+/// The env file: `export KEY='value'` lines, every value quoted for the shell, so `$`,
+/// quotes, backticks and newlines arrive exactly.
+pub fn env_file(vars: &[(String, String)]) -> Result<String, String> {
+    let mut out = String::new();
+    for (k, v) in vars {
+        let ok = k
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(format!("{k:?} is not a variable name"));
+        }
+        out.push_str(&format!("{k}={}\n", quote(v)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! Rendered scripts pass shellcheck, and their values survive the shell.
+
+use super::*;
+
+fn request(command: Option<&str>) -> Request {
+    Request {
+        id: "r-1795890146-fe8214ee".into(),
+        name: "train $(rm -rf ~) 'x'".into(),
+        gpus: 8,
+        gpu_type: Some("a6000".into()),
+        vram_gb: None,
+        time: 86_400,
+        nodes: None,
+        cpus: Some(8),
+        mem_mb: Some(65_536),
+        partitions: vec![],
+        account: Some("rvlab".into()),
+        constraint: None,
+        exclude: vec![],
+        command: command.map(str::to_owned),
+    }
+}
+
+fn strategy(nodes: u32, segments: u32) -> Strategy {
+    Strategy {
+        request: "r-1795890146-fe8214ee".into(),
+        id: "s2".into(),
+        partitions: vec!["gpu-a100-80".into(), "gpu".into()],
+        gpu_type: Some("a100-80".into()),
+        gres: Some("a100".into()),
+        nodes,
+        gpus_per_node: 8 / nodes,
+        cpus: Some(8),
+        mem_mb: Some(65_536),
+        time: 10_200,
+        time_min: None,
+        segments,
+        constraint: Some("gpupod&a100_80gb".into()),
+        account: Some("rvlab".into()),
+        exclude: vec!["a100-80g-01".into(), "a100-80g-02".into()],
+        predicted_start: None,
+        service_units: 1.0,
+        why: String::new(),
+    }
+}
+
+fn paths() -> Paths {
+    Paths {
+        scratch: "/scratch/rvtest".into(),
+    }
+}
+
+fn shellcheck(script: &str) {
+    let dir = std::env::temp_dir().join(format!("rv-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!(
+        "{:x}.sh",
+        script.len() * 31 + script.lines().count()
+    ));
+    std::fs::write(&file, script).unwrap();
+    let out = std::process::Command::new("shellcheck")
+        .arg("--severity=style")
+        .arg(&file)
+        .output()
+        .expect("shellcheck is installed (scripts/install-deps)");
+    assert!(
+        out.status.success(),
+        "shellcheck:\n{}\n{script}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn every_template_passes_shellcheck() {
+    let p = paths();
+    let modules = vec![
+        "cuda/12.8.0".to_owned(),
+        "miniforge/24.11.3-py3.12".to_owned(),
+    ];
+    for (command, nodes, segments) in [
+        (None, 1, 1),
+        (Some("python train.py --lr 3e-4"), 1, 1),
+        (Some("torchrun --nproc-per-node=4 train.py"), 2, 1),
+        (Some("python train.py"), 1, 9),
+        (Some("torchrun train.py"), 2, 9),
+    ] {
+        let r = request(command);
+        let s = strategy(nodes, segments);
+        let script = render(&Job {
+            request: &r,
+            strategy: &s,
+            paths: &p,
+            modules: &modules,
+            workdir: Some("/scratch/rvtest/code dir"),
+        });
+        shellcheck(&script);
+    }
+}
+
+#[test]
+fn directives_are_slurm_syntax_and_names_are_clean() {
+    let r = request(None);
+    let s = strategy(2, 1);
+    let script = render(&Job {
+        request: &r,
+        strategy: &s,
+        paths: &paths(),
+        modules: &[],
+        workdir: None,
+    });
+    for want in [
+        "#SBATCH --job-name=train---rm--rf-----x--fe8214ee-s2\n",
+        "#SBATCH --partition=gpu-a100-80,gpu\n",
+        "#SBATCH --nodes=2\n",
+        "#SBATCH --gres=gpu:a100:4\n",
+        "#SBATCH --time=2:50:00\n",
+        "#SBATCH --constraint=gpupod&a100_80gb\n",
+        "#SBATCH --exclude=a100-80g-[01-02]\n",
+        "#SBATCH --mem=65536M\n",
+        "#SBATCH --output=/scratch/rvtest/.rv/logs/%x-%j.out\n",
+        "exec sleep infinity\n",
+    ] {
+        assert!(script.contains(want), "missing {want:?} in\n{script}");
+    }
+    assert!(
+        !script.contains("$(rm"),
+        "the name never reaches the shell unquoted:\n{script}"
+    );
+}
+
+#[test]
+fn multi_node_runs_one_task_per_node_with_its_own_rank() {
+    let cmd = multi_node("torchrun --nproc-per-node=4 train.py");
+    assert!(
+        cmd.starts_with("srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -c '"),
+        "{cmd}"
+    );
+    assert!(
+        cmd.contains(r#"RANK="$SLURM_PROCID""#),
+        "expanded per task: {cmd}"
+    );
+    assert!(cmd.contains(r#"torchrun --nnodes="$SLURM_NNODES" --node-rank="$SLURM_NODEID" --master-addr="$MASTER_ADDR""#));
+}
+
+#[test]
+fn env_file_values_survive_exactly() {
+    let nasty = "a$HOME \"dq\" 'sq' `tick` \\ back\nline2 $(echo pwned)";
+    let text = env_file(&[
+        ("SECRET".into(), nasty.into()),
+        ("EMPTY".into(), String::new()),
+    ])
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -a; {text}\nprintf '%s|%s' \"$SECRET\" \"$EMPTY\""
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{nasty}|"));
+    assert!(env_file(&[("1BAD".into(), "x".into())]).is_err());
+    assert!(env_file(&[("A-B".into(), "x".into())]).is_err());
+}
