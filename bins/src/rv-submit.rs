@@ -1,5 +1,7 @@
 //! `rv-submit`: see `rv-submit --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Submit.main_not_implemented()
+    rv::commands::submit::main(&rv::commands::submit::Args::parse())
 }

@@ -21,3 +21,4 @@ pub mod shell;
 pub mod site_tools;
 pub mod slurm;
 pub mod state;
+pub mod submit;

@@ -3,3 +3,4 @@
 mod multiplexer;
 mod plan;
 mod probe;
+mod submit;

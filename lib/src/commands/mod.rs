@@ -3,11 +3,18 @@
 
 pub mod plan;
 pub mod probe;
+pub mod submit;
 
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
+use crate::config::Config;
+use crate::connect::{self, Connection};
 use crate::exit;
+use crate::profile::Profile;
 use crate::records::{Envelope, ErrorRecord, Line, Record, RecordError, read_line};
+use crate::remote::transport::SshTarget;
+use crate::state::StateDir;
 
 /// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
 /// error: it returns `false` so the caller stops quietly.
@@ -37,7 +44,7 @@ pub fn print_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> std::io::Res
 
 /// Reads every NDJSON line of stdin (none when stdin is a terminal), each with its text
 /// kept for passing through. The first bad line is an error naming it.
-pub fn read_input() -> Result<Vec<(String, Line)>, RecordError> {
+fn read_input() -> Result<Vec<(String, Line)>, RecordError> {
     use std::io::IsTerminal;
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
@@ -71,3 +78,118 @@ pub fn fail(stage: &str, message: &str, code: u8) -> std::process::ExitCode {
 
 /// The exit code of a configuration problem.
 pub const CONFIG_EXIT: u8 = exit::USAGE;
+
+/// What every command needs: configuration, the state directory, and where the cluster is.
+#[derive(Debug)]
+pub struct Context {
+    /// The stage's name, for messages.
+    pub stage: &'static str,
+    /// The configuration.
+    pub config: Config,
+    /// The local state directory.
+    pub state: StateDir,
+    /// The SSH target; `None` runs on this host.
+    pub target: Option<SshTarget>,
+}
+
+impl Context {
+    /// Loads configuration and state; `local` runs on this host instead of over SSH.
+    /// Failures are reported (stderr and an `error` record) and become the exit code.
+    pub fn load(stage: &'static str, local: bool) -> Result<Self, ExitCode> {
+        let env = |k: &str| std::env::var(k).ok();
+        let home = connect::home();
+        let config =
+            Config::load(&env, &home).map_err(|e| fail(stage, &e.to_string(), CONFIG_EXIT))?;
+        let dir = StateDir::open(StateDir::default_root(&env, &home)).map_err(|e| {
+            fail(
+                stage,
+                &format!("cannot use the state directory: {e}"),
+                exit::FAILURE,
+            )
+        })?;
+        let target = if local {
+            None
+        } else {
+            Some(connect::target(&config).map_err(|e| fail(stage, &e.to_string(), CONFIG_EXIT))?)
+        };
+        Ok(Context {
+            stage,
+            config,
+            state: dir,
+            target,
+        })
+    }
+
+    /// The host, for records and profile selection.
+    pub fn host(&self) -> String {
+        self.target
+            .as_ref()
+            .map_or_else(|| "localhost".to_owned(), |t| t.host.clone())
+    }
+
+    /// The site profile for `host`.
+    pub fn profile(&self, host: &str) -> Result<Profile, ExitCode> {
+        connect::profile(&self.config, &self.state, host)
+            .map_err(|e| fail(self.stage, &e.to_string(), CONFIG_EXIT))
+    }
+
+    /// Connects and runs `work` on a current-thread runtime; errors become messages.
+    pub fn remote<T>(
+        &self,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        runtime.block_on(async {
+            let connection = Connection::open(self.target.as_ref(), &self.state)
+                .await
+                .map_err(|e| e.to_string())?;
+            work(&connection).await
+        })
+    }
+}
+
+/// A stage's NDJSON input.
+#[derive(Debug)]
+pub struct Input {
+    lines: Vec<(String, Line)>,
+}
+
+impl Input {
+    /// Reads stdin. A bad line ends the stage (exit 2); an upstream `error` record is passed
+    /// on and ends it too (exit 1).
+    pub fn read(stage: &str) -> Result<Self, ExitCode> {
+        let lines = read_input().map_err(|e| fail(stage, &e.to_string(), exit::USAGE))?;
+        let input = Input { lines };
+        if let Some(e) = input.records().find_map(|r| match r {
+            Record::Error(e) => Some(e),
+            _ => None,
+        }) {
+            let _ = print_lines(input.raw());
+            eprintln!("{stage}: error: {} failed: {}", e.stage, e.message);
+            return Err(ExitCode::from(exit::FAILURE));
+        }
+        Ok(input)
+    }
+
+    /// The records of known types.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.lines.iter().filter_map(|(_, l)| match l {
+            Line::Record(env) => Some(&env.record),
+            _ => None,
+        })
+    }
+
+    /// Every line as it came, for passing through.
+    pub fn raw(&self) -> impl Iterator<Item = &str> {
+        self.lines.iter().map(|(raw, _)| raw.as_str())
+    }
+
+    /// Passes the input through and appends `records`.
+    pub fn emit(&self, records: &[Envelope]) -> std::io::Result<bool> {
+        let new: Vec<String> = records.iter().map(Envelope::to_line).collect();
+        print_lines(self.raw().chain(new.iter().map(String::as_str)))
+    }
+}

@@ -8,11 +8,11 @@ use crate::config::Config;
 use crate::connect;
 use crate::exit;
 use crate::plan::{self, Ask, Considered, Probed};
-use crate::records::{Envelope, Line, Record};
+use crate::records::{Envelope, Record};
 use crate::slurm::hostlist;
 use crate::slurm::time::Walltime;
 
-use super::{CONFIG_EXIT, fail, print_lines, read_input};
+use super::{CONFIG_EXIT, Input, fail};
 
 /// Turn probe records and a request into ranked submission strategies.
 ///
@@ -94,24 +94,17 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail("rv-plan", &e, exit::USAGE),
     };
-    let input = match read_input() {
-        Ok(lines) => lines,
-        Err(e) => return fail("rv-plan", &e.to_string(), exit::USAGE),
+    let input = match Input::read("rv-plan") {
+        Ok(i) => i,
+        Err(code) => return code,
     };
     let mut probed = Probed::default();
-    for (_, line) in &input {
-        if let Line::Record(env) = line {
-            match &env.record {
-                Record::Cluster(c) => probed.cluster = Some(c.clone()),
-                Record::Partition(p) => probed.partitions.push(p.clone()),
-                Record::Window(w) => probed.windows.push(w.clone()),
-                Record::Error(e) => {
-                    let _ = print_lines(input.iter().map(|(raw, _)| raw.as_str()));
-                    eprintln!("rv-plan: error: {} failed: {}", e.stage, e.message);
-                    return ExitCode::from(exit::FAILURE);
-                }
-                _ => {}
-            }
+    for record in input.records() {
+        match record {
+            Record::Cluster(c) => probed.cluster = Some(c.clone()),
+            Record::Partition(p) => probed.partitions.push(p.clone()),
+            Record::Window(w) => probed.windows.push(w.clone()),
+            _ => {}
         }
     }
     let now = probed.cluster.as_ref().map_or(0, |c| c.now);
@@ -133,21 +126,15 @@ pub fn main(args: &Args) -> ExitCode {
     if args.explain {
         eprint!("{}", explain(&considered, now));
     }
-    let new: Vec<String> = std::iter::once(Envelope::new(Record::Request(request)))
+    let new: Vec<Envelope> = std::iter::once(Envelope::new(Record::Request(request)))
         .chain(
             considered
                 .into_iter()
                 .filter(|c| c.kept)
                 .map(|c| Envelope::new(Record::Strategy(c.strategy))),
         )
-        .map(|e| e.to_line())
         .collect();
-    match print_lines(
-        input
-            .iter()
-            .map(|(raw, _)| raw.as_str())
-            .chain(new.iter().map(String::as_str)),
-    ) {
+    match input.emit(&new) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail("rv-plan", &format!("cannot write: {e}"), exit::FAILURE),
     }

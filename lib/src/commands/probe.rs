@@ -4,13 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::config::Config;
-use crate::connect::{self, Connection};
 use crate::exit;
 use crate::probe::{self, Options};
-use crate::state::StateDir;
 
-use super::{CONFIG_EXIT, fail, print_records};
+use super::{Context, fail, print_records};
 
 /// Read the cluster in one round trip and estimate backfill windows.
 ///
@@ -44,51 +41,22 @@ pub const EXIT_CODES: &str =
 
 /// Runs `rv-probe`.
 pub fn main(args: Args) -> ExitCode {
-    let env = |k: &str| std::env::var(k).ok();
-    let home = connect::home();
-    let config = match Config::load(&env, &home) {
+    let ctx = match Context::load("rv-probe", args.local) {
         Ok(c) => c,
-        Err(e) => return fail("rv-probe", &e.to_string(), CONFIG_EXIT),
+        Err(code) => return code,
     };
-    let state = match StateDir::open(StateDir::default_root(&env, &home)) {
-        Ok(s) => s,
-        Err(e) => {
-            return fail(
-                "rv-probe",
-                &format!("cannot use the state directory: {e}"),
-                exit::FAILURE,
-            );
-        }
-    };
-    let target = if args.local {
-        None
-    } else {
-        match connect::target(&config) {
-            Ok(t) => Some(t),
-            Err(e) => return fail("rv-probe", &e.to_string(), CONFIG_EXIT),
-        }
-    };
-    let host = target
-        .as_ref()
-        .map_or_else(|| "localhost".to_owned(), |t| t.host.clone());
-    let profile = match connect::profile(&config, &state, &host) {
+    let host = ctx.host();
+    let profile = match ctx.profile(&host) {
         Ok(p) => p,
-        Err(e) => return fail("rv-probe", &e.to_string(), CONFIG_EXIT),
+        Err(code) => return code,
     };
     let options = Options {
         gpus: args.gpu,
-        account: args.account.or(config.defaults.account.clone()),
+        account: args.account.or(ctx.config.defaults.account.clone()),
         test_only: !args.no_test_only,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime builds");
-    let snapshot = runtime.block_on(async {
-        let connection = Connection::open(target.as_ref(), &state)
-            .await
-            .map_err(|e| e.to_string())?;
-        probe::run(&connection, &host, &options)
+    let snapshot = ctx.remote(async |c| {
+        probe::run(c, &host, &options)
             .await
             .map_err(|e| e.to_string())
     });

@@ -1,0 +1,188 @@
+//! `rv-submit`: the rim around [`crate::submit`].
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit;
+use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
+use crate::remote::transport::run_batch;
+use crate::script::Paths;
+use crate::submit;
+
+use super::{Context, Input, fail};
+
+/// Render and submit one job per strategy, all in one round trip.
+///
+/// Reads `rv-plan`'s NDJSON on stdin, passes every line through, and adds one `submission`
+/// record per strategy: its job id, or sbatch's reason for refusing it. The request is
+/// recorded in `~/.rv/requests/` before anything is submitted. Every job carries a claim
+/// gate: the first to start wins and cancels the others, even if this computer is off.
+#[derive(Debug, Parser)]
+#[command(name = "rv-submit", version, after_help = EXIT_CODES)]
+pub struct Args {
+    /// A variable for the jobs' environment, as NAME=VALUE (repeatable). Written to a 0600
+    /// file on the cluster before submission, read once by the job that runs.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// The directory the command runs in on the cluster.
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Submit from this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+    /// Accepted for uniformity: the output is always NDJSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 at least one job was submitted; 1 none was (or the cluster could not be reached); \
+     2 bad flags, configuration or NDJSON input (nothing is submitted).";
+
+/// Runs `rv-submit`.
+pub fn main(args: &Args) -> ExitCode {
+    let vars = match parse_vars(&args.env) {
+        Ok(v) => v,
+        Err(bad) => {
+            return fail(
+                "rv-submit",
+                &format!("--env: {bad:?} is not NAME=VALUE"),
+                exit::USAGE,
+            );
+        }
+    };
+    let input = match Input::read("rv-submit") {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let (cluster, request, strategies) = match gather(&input) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let ctx = match Context::load("rv-submit", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let paths = Paths {
+        scratch: ctx
+            .config
+            .paths
+            .scratch
+            .clone()
+            .unwrap_or_else(|| format!("/scratch/{}", cluster.user)),
+    };
+    let modules = ctx
+        .profile(&cluster.host)
+        .map(|p| p.modules)
+        .unwrap_or_default();
+    let prepared = match submit::prepare(
+        &request,
+        &strategies,
+        &paths,
+        &modules,
+        &vars,
+        args.workdir.as_deref(),
+    ) {
+        Ok(p) => p,
+        Err(e) => return fail("rv-submit", &format!("--env: {e}"), exit::USAGE),
+    };
+    // Recorded before anything is submitted, so a crash cannot lose track of the jobs.
+    let record = |submissions: &[Submission]| {
+        let entry = serde_json::json!({
+            "host": cluster.host,
+            "request": request,
+            "strategies": strategies,
+            "request_dir": paths.request_dir(&request.id),
+            "submissions": submissions,
+        });
+        ctx.state.write_private(
+            &format!("requests/{}.json", request.id),
+            entry.to_string().as_bytes(),
+        )
+    };
+    if let Err(e) = record(&[]) {
+        return fail(
+            "rv-submit",
+            &format!("cannot record the request locally (nothing submitted): {e}"),
+            exit::FAILURE,
+        );
+    }
+    let reply = ctx.remote(async |c| {
+        run_batch(c, &prepared.batch)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    let submissions = match reply {
+        Ok(r) => prepared.submissions(&r),
+        Err(e) => {
+            return fail(
+                "rv-submit",
+                &format!("{e} (any job that was submitted keeps its claim gate)"),
+                exit::FAILURE,
+            );
+        }
+    };
+    if let Err(e) = record(&submissions) {
+        eprintln!("rv-submit: warning: cannot update the local record: {e}");
+    }
+    report(&submissions);
+    let new: Vec<Envelope> = submissions
+        .iter()
+        .map(|s| Envelope::new(Record::Submission(s.clone())))
+        .collect();
+    let _ = input.emit(&new);
+    if submissions.iter().any(|s| s.job_id.is_some()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILURE)
+    }
+}
+
+/// The cluster, the request and its strategies from the input.
+fn gather(input: &Input) -> Result<(Cluster, Request, Vec<Strategy>), ExitCode> {
+    let (mut cluster, mut request, mut strategies) = (None, None, Vec::<Strategy>::new());
+    for record in input.records() {
+        match record {
+            Record::Cluster(c) => cluster = Some(c.clone()),
+            Record::Request(r) => request = Some(r.clone()),
+            Record::Strategy(s) => strategies.push(s.clone()),
+            _ => {}
+        }
+    }
+    let (Some(cluster), Some(request)) = (cluster, request) else {
+        let why = "no `cluster` and `request` records in the input: pipe rv-probe | rv-plan into rv-submit";
+        return Err(fail("rv-submit", why, exit::USAGE));
+    };
+    strategies.retain(|s| s.request == request.id);
+    if strategies.is_empty() {
+        return Err(fail(
+            "rv-submit",
+            &format!("no strategy for request {}", request.id),
+            exit::USAGE,
+        ));
+    }
+    Ok((cluster, request, strategies))
+}
+
+/// One line per strategy on stderr, for people.
+fn report(submissions: &[Submission]) {
+    for s in submissions {
+        match (&s.job_id, &s.error) {
+            (Some(id), _) => eprintln!("rv-submit: {} submitted as job {id}", s.strategy),
+            (None, Some(why)) => eprintln!("rv-submit: {} not submitted: {why}", s.strategy),
+            (None, None) => {}
+        }
+    }
+}
+
+/// `NAME=VALUE` pairs; the first malformed one is the error.
+fn parse_vars(env: &[String]) -> Result<Vec<(String, String)>, String> {
+    env.iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| kv.clone())
+        })
+        .collect()
+}

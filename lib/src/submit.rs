@@ -1,0 +1,124 @@
+//! `rv-submit`: render every strategy's script and submit them all in one round trip.
+//!
+//! The scripts and the request's env file (0600, values quoted) are uploaded before any
+//! `sbatch`, in the same round trip. Strategies are submitted best first; as soon as one of
+//! them has started and claimed the request, the rest are not submitted at all.
+
+use crate::records::{Request, Strategy, Submission};
+use crate::remote::batch::{Batch, Reply, Upload};
+use crate::script::{self, Job, Paths};
+use crate::shell::quote;
+
+/// What one round trip will do, and how to read its reply.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The batch: uploads, then the submission loop.
+    pub batch: Batch,
+    slot: usize,
+    request: String,
+    strategies: Vec<String>,
+}
+
+/// Builds the round trip for `strategies` of `request`. `vars` go to the env file.
+pub fn prepare(
+    request: &Request,
+    strategies: &[Strategy],
+    paths: &Paths,
+    modules: &[String],
+    vars: &[(String, String)],
+    workdir: Option<&str>,
+) -> Result<Prepared, String> {
+    let mut batch = Batch::new();
+    if !vars.is_empty() {
+        batch.upload(Upload {
+            path: paths.env_file(&request.id),
+            content: script::env_file(vars)?.into_bytes(),
+            mode: 0o600,
+        });
+    }
+    for s in strategies {
+        let text = script::render(&Job {
+            request,
+            strategy: s,
+            paths,
+            modules,
+            workdir,
+        });
+        batch.upload(Upload {
+            path: paths.script(&request.id, &s.id),
+            content: text.into_bytes(),
+            mode: 0o700,
+        });
+    }
+    let dir = quote(&paths.request_dir(&request.id));
+    let ids: Vec<String> = strategies.iter().map(|s| quote(&s.id)).collect();
+    let command = format!(
+        r#"d={dir}; mkdir -p "$d" {logs} && touch "$d/jobs" || exit 1
+for s in {ids}; do
+  if [ -d "$d/claim" ]; then echo "$s|won|"; continue; fi
+  out=$(sbatch --parsable "$d/$s.sh" 2>&1); rc=$?
+  if [ $rc -eq 0 ]; then id=${{out%%;*}}; echo "$id" >>"$d/jobs"; echo "$s|ok|$id"
+  else echo "$s|err|$(printf '%s' "$out" | tr '\n' '\037')"; fi
+done"#,
+        logs = quote(&paths.logs()),
+        ids = ids.join(" "),
+    );
+    let slot = batch.command(command);
+    Ok(Prepared {
+        batch,
+        slot,
+        request: request.id.clone(),
+        strategies: strategies.iter().map(|s| s.id.clone()).collect(),
+    })
+}
+
+impl Prepared {
+    /// One submission record per strategy, from the reply. A strategy the loop never got to
+    /// (the connection broke) is reported as not submitted.
+    pub fn submissions(&self, reply: &Reply) -> Vec<Submission> {
+        let out = &reply.outputs[self.slot];
+        self.strategies
+            .iter()
+            .map(|id| {
+                let line = out
+                    .stdout
+                    .lines()
+                    .find(|l| l.split('|').next() == Some(id.as_str()));
+                let (job_id, error) = match line
+                    .map(|l| l.splitn(3, '|').collect::<Vec<_>>())
+                    .as_deref()
+                {
+                    Some([_, "ok", job]) => match crate::slurm::parse::sbatch::parse_job_id(job) {
+                        Ok(j) => (Some(j), None),
+                        Err(e) => (None, Some(e.to_string())),
+                    },
+                    Some([_, "won", _]) => (
+                        None,
+                        Some("not submitted: another strategy already started".to_owned()),
+                    ),
+                    Some([_, "err", msg]) => {
+                        // The loop joined sbatch's lines with the unit separator.
+                        let msg = msg.replace('\x1f', "\n");
+                        let why = crate::slurm::parse::sbatch::refusal(&msg)
+                            .unwrap_or_else(|| msg.trim().to_owned());
+                        (None, Some(why))
+                    }
+                    _ => (
+                        None,
+                        Some(
+                            format!("not submitted: {}", out.stderr.trim())
+                                .trim_end_matches(": ")
+                                .to_owned(),
+                        ),
+                    ),
+                };
+                Submission {
+                    request: self.request.clone(),
+                    strategy: id.clone(),
+                    job_id,
+                    error,
+                }
+            })
+            .collect()
+    }
+}
