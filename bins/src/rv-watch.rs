@@ -1,5 +1,7 @@
 //! `rv-watch`: see `rv-watch --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Watch.main_not_implemented()
+    rv::commands::watch::main(&rv::commands::watch::Args::parse())
 }

@@ -22,3 +22,4 @@ pub mod site_tools;
 pub mod slurm;
 pub mod state;
 pub mod submit;
+pub mod watch;

@@ -4,3 +4,4 @@ mod multiplexer;
 mod plan;
 mod probe;
 mod submit;
+mod watch;

@@ -105,6 +105,7 @@ impl Tool {
             Tool::Probe => <crate::commands::probe::Args as clap::CommandFactory>::command(),
             Tool::Plan => <crate::commands::plan::Args as clap::CommandFactory>::command(),
             Tool::Submit => <crate::commands::submit::Args as clap::CommandFactory>::command(),
+            Tool::Watch => <crate::commands::watch::Args as clap::CommandFactory>::command(),
             _ => Command::new(self.binary())
                 .version(env!("CARGO_PKG_VERSION"))
                 .about(self.about()),

@@ -4,6 +4,7 @@
 pub mod plan;
 pub mod probe;
 pub mod submit;
+pub mod watch;
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;

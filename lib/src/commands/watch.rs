@@ -1,0 +1,380 @@
+//! `rv-watch`: the rim around [`crate::watch`].
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use crate::connect::Connection;
+use crate::exit;
+use crate::records::{Envelope, Record, Strategy};
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::script::Paths;
+use crate::slurm::parse::{Separator, sacct, scontrol, squeue};
+use crate::slurm::time::Walltime;
+use crate::watch::{self, Watch};
+
+use super::{Context, Input, fail, print_lines};
+
+/// Keep the first job of a request that starts; cancel every other one.
+///
+/// Reads `rv-submit`'s NDJSON on stdin (or a recorded request with `--resume`), passes it
+/// through, then writes an `event` record on every state change and, when a job runs, an
+/// `allocation` record. The moment one job runs, every other job of the request is
+/// cancelled, running ones too. Ctrl-C, SIGTERM or `--timeout` cancel every job not yet
+/// won, and the winner too unless `--keep`.
+#[derive(Debug, Parser)]
+#[command(name = "rv-watch", version, after_help = EXIT_CODES)]
+pub struct Args {
+    /// Give up (and cancel everything) after this long: 30m, 2h, 1d.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// On Ctrl-C or SIGTERM after a job has won, leave it running.
+    #[arg(long)]
+    pub keep: bool,
+    /// Pick up a request recorded in ~/.rv/requests/ (after a crash) instead of reading stdin.
+    #[arg(long, value_name = "REQUEST")]
+    pub resume: Option<String>,
+    /// Watch from this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+    /// Accepted for uniformity: the output is always NDJSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 a job of the request is running (its `allocation` is printed); \
+     1 none started (all ended, timed out, or the cluster was lost); 2 bad flags or input; \
+     130 interrupted (the request's jobs were cancelled).";
+
+/// What to watch.
+struct Target {
+    request: String,
+    user: String,
+    strategies: Vec<Strategy>,
+    jobs: Vec<(u64, Option<String>)>,
+}
+
+/// Runs `rv-watch`.
+pub fn main(args: &Args) -> ExitCode {
+    let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
+        Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
+        Err(e) => return fail("rv-watch", &format!("--timeout: {e}"), exit::USAGE),
+    };
+    let ctx = match Context::load("rv-watch", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (input, target) = match &args.resume {
+        Some(id) => match resumed(&ctx, id) {
+            Ok(t) => (None, t),
+            Err(e) => return fail("rv-watch", &e, exit::USAGE),
+        },
+        None => {
+            let input = match Input::read("rv-watch") {
+                Ok(i) => i,
+                Err(code) => return code,
+            };
+            match from_input(&input) {
+                Ok(t) => (Some(input), t),
+                Err(e) => return fail("rv-watch", &e, exit::USAGE),
+            }
+        }
+    };
+    if let Some(input) = &input {
+        let _ = input.emit(&[]);
+    }
+    let paths = Paths {
+        scratch: ctx
+            .config
+            .paths
+            .scratch
+            .clone()
+            .unwrap_or_else(|| format!("/scratch/{}", target.user)),
+    };
+    let outcome =
+        ctx.remote(async |c| Ok(follow(&ctx, c, &target, &paths, timeout, args.keep).await));
+    match outcome {
+        Ok(code) => code,
+        Err(e) => fail("rv-watch", &e, exit::FAILURE),
+    }
+}
+
+/// The jobs of the request in the input.
+fn from_input(input: &Input) -> Result<Target, String> {
+    let mut request = None;
+    let mut user = None;
+    let mut strategies = Vec::new();
+    let mut jobs = Vec::new();
+    for record in input.records() {
+        match record {
+            Record::Cluster(c) => user = Some(c.user.clone()),
+            Record::Request(r) => request = Some(r.id.clone()),
+            Record::Strategy(s) => strategies.push(s.clone()),
+            Record::Submission(s) => {
+                if let Some(id) = s.job_id {
+                    jobs.push((id, Some(s.strategy.clone())));
+                }
+            }
+            _ => {}
+        }
+    }
+    let request =
+        request.ok_or("no `request` record in the input: pipe rv-submit into rv-watch")?;
+    if jobs.is_empty() {
+        return Err(format!("no job of request {request} was submitted"));
+    }
+    Ok(Target {
+        request,
+        user: user.unwrap_or_default(),
+        strategies,
+        jobs,
+    })
+}
+
+/// The jobs of a request recorded by `rv-submit`.
+fn resumed(ctx: &Context, id: &str) -> Result<Target, String> {
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(format!("--resume: {id:?} is not a request id"));
+    }
+    let path = ctx.state.root().join(format!("requests/{id}.json"));
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("--resume: {}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("--resume: {}: {e}", path.display()))?;
+    let strategies: Vec<Strategy> =
+        serde_json::from_value(v["strategies"].clone()).unwrap_or_default();
+    let jobs = v["submissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            Some((
+                s["job_id"].as_u64()?,
+                s["strategy"].as_str().map(str::to_owned),
+            ))
+        })
+        .collect();
+    let user = v["request_dir"]
+        .as_str()
+        .and_then(|d| d.strip_prefix("/scratch/"))
+        .and_then(|d| d.split('/').next())
+        .unwrap_or_default();
+    Ok(Target {
+        request: id.to_owned(),
+        user: user.to_owned(),
+        strategies,
+        jobs,
+    })
+}
+
+/// The watch loop: one round trip per tick until a job wins, all end, or we are stopped.
+async fn follow(
+    ctx: &Context,
+    first: &Connection,
+    target: &Target,
+    paths: &Paths,
+    timeout: Option<Duration>,
+    keep: bool,
+) -> ExitCode {
+    let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
+    let dir = crate::shell::quote(&paths.request_dir(&target.request));
+    let started = Instant::now();
+    let mut reopened: Option<Connection> = None;
+    let mut failures = 0u32;
+    let mut interrupt = std::pin::pin!(interrupted());
+    for n in 0.. {
+        let conn = reopened.as_ref().unwrap_or(first);
+        let mut batch = Batch::new();
+        let ids: Vec<String> = watch.open_ids().iter().map(u64::to_string).collect();
+        let q = batch.command(format!(
+            "{} -t all -j {}",
+            squeue::COMMAND,
+            if ids.is_empty() {
+                "0".to_owned()
+            } else {
+                ids.join(",")
+            }
+        ));
+        let claim = batch.command(format!("cat {dir}/claim/winner 2>/dev/null; true"));
+        let listed = batch.command(format!("cat {dir}/jobs 2>/dev/null; true"));
+        let vanished: Vec<String> = watch.vanished_ids().iter().map(u64::to_string).collect();
+        let acct = (!vanished.is_empty())
+            .then(|| batch.command(format!("{} -j {}", sacct::COMMAND, vanished.join(","))));
+        let reply = tokio::select! {
+            r = run_batch(conn, &batch) => r,
+            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted").await,
+        };
+        let reply = match reply {
+            Ok(r) => {
+                failures = 0;
+                r
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("rv-watch: warning: {e}; reconnecting");
+                if failures >= 3 {
+                    eprintln!(
+                        "rv-watch: error: lost the cluster; the claim gate lets at most one of jobs {:?} run — `rv stop {}` when back",
+                        watch.open_ids(),
+                        target.request
+                    );
+                    return ExitCode::from(exit::FAILURE);
+                }
+                reopened = Connection::open(ctx.target.as_ref(), &ctx.state).await.ok();
+                tokio::time::sleep(watch::tick_interval(n)).await;
+                continue;
+            }
+        };
+        let rows = squeue::parse_jobs(
+            &reply.outputs[q].stdout,
+            squeue::FIELDS,
+            Separator::Char('|'),
+            &reply.clock,
+        )
+        .unwrap_or_default();
+        let finished = acct
+            .map(|i| {
+                sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let claimed = reply.outputs[claim].stdout.trim().parse().ok();
+        let listed: Vec<u64> = reply.outputs[listed]
+            .stdout
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect();
+        watch.adopt(&listed);
+        let tick = watch.observe(reply.clock.now, &rows, &finished, claimed);
+        report(&tick.events);
+        if !tick.cancel.is_empty() {
+            cancel(conn, &tick.cancel).await;
+        }
+        if let Some(winner) = tick.won {
+            return won(conn, &target.request, winner, &rows, &target.strategies).await;
+        }
+        if tick.failed {
+            eprintln!(
+                "rv-watch: error: every job of {} ended without running",
+                target.request
+            );
+            return ExitCode::from(exit::FAILURE);
+        }
+        if timeout.is_some_and(|t| started.elapsed() >= t) {
+            return stop(conn, &watch, keep, "timed out").await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(watch::tick_interval(n)) => {}
+            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted").await,
+        }
+    }
+    unreachable!("the loop only ends by returning")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+async fn stop(conn: &Connection, watch: &Watch, keep: bool, why: &str) -> ExitCode {
+    let ids = watch.cancel_all_but(if keep { watch.winner } else { None });
+    eprintln!("rv-watch: {why}: cancelling jobs {ids:?}");
+    cancel(conn, &ids).await;
+    ExitCode::from(exit::INTERRUPTED)
+}
+
+async fn cancel(conn: &Connection, ids: &[u64]) {
+    if ids.is_empty() {
+        return;
+    }
+    let mut b = Batch::new();
+    let i = b.command(format!(
+        "scancel {}",
+        ids.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+    ));
+    match run_batch(conn, &b).await {
+        Ok(r) if r.outputs[i].ok() => eprintln!("rv-watch: cancelled {ids:?}"),
+        Ok(r) => eprintln!(
+            "rv-watch: warning: scancel said: {}",
+            r.outputs[i].stderr.trim()
+        ),
+        Err(e) => eprintln!("rv-watch: warning: could not cancel {ids:?}: {e}"),
+    }
+}
+
+fn report(events: &[crate::records::Event]) {
+    for e in events {
+        let why = e
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        eprintln!("rv-watch: job {} {}{why}", e.job_id, e.state);
+    }
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| Envelope::new(Record::Event(e.clone())).to_line())
+        .collect();
+    let _ = print_lines(lines.iter().map(String::as_str));
+}
+
+/// Checks the winner's GPUs and prints its allocation.
+async fn won(
+    conn: &Connection,
+    request: &str,
+    winner: u64,
+    rows: &[squeue::Job],
+    strategies: &[Strategy],
+) -> ExitCode {
+    let mut b = Batch::new();
+    let d = b.command(format!("scontrol -d show job {winner}"));
+    let q = b.command(format!("{} -j {winner}", squeue::COMMAND));
+    let (detail, row) = match run_batch(conn, &b).await {
+        Ok(r) => (
+            scontrol::parse_jobs(&r.outputs[d].stdout, &r.clock)
+                .ok()
+                .and_then(|mut j| j.pop()),
+            squeue::parse_jobs(
+                &r.outputs[q].stdout,
+                squeue::FIELDS,
+                Separator::Char('|'),
+                &r.clock,
+            )
+            .ok()
+            .and_then(|mut j| j.pop()),
+        ),
+        Err(_) => (None, None),
+    };
+    let row = row.or_else(|| rows.iter().find(|r| r.id == winner.to_string()).cloned());
+    let strategy_id = detail
+        .as_ref()
+        .map(|d| d.name.rsplit('-').next().unwrap_or_default().to_owned());
+    let strategy = strategies
+        .iter()
+        .find(|s| Some(&s.id) == strategy_id.as_ref());
+    if let (Some(d), Some(s)) = (&detail, strategy) {
+        if let Some(warning) = watch::check_gpus(&d.allocated, s) {
+            eprintln!("rv-watch: warning: job {winner}: {warning}");
+        }
+    }
+    match row
+        .as_ref()
+        .and_then(|r| watch::allocation(request, r, strategy))
+    {
+        Some(a) => {
+            eprintln!("rv-watch: job {winner} won on {}", a.nodes.join(","));
+            let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("rv-watch: error: job {winner} won but ended before rv could read it");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! `rv-watch`: follow every job of a request until one runs, then cancel the rest.
+//!
+//! [`Watch`] is the pure state machine: it takes each tick's observations (one `squeue` for
+//! all the request's jobs, the claim file, accounting for jobs that left the queue) and
+//! returns the events to report and the jobs to cancel. The in-job claim gate is the
+//! authority on who won; the watcher agrees with it and cancels the losers at once,
+//! running ones too.
+
+use crate::records::{Allocation, Event, Strategy};
+use crate::slurm::parse::job_state::JobState;
+use crate::slurm::parse::sacct;
+use crate::slurm::parse::squeue::Job;
+
+/// Ticks a job may be missing from both `squeue` and accounting before it counts as gone
+/// (accounting rows land a few seconds after a job ends).
+pub const VANISHED_TICKS: u32 = 5;
+
+/// The wait before the `n`th tick (from 0): 1 s, backing off to 5 s.
+pub fn tick_interval(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(match n {
+        0..=4 => 1,
+        5..=9 => 2,
+        10..=19 => 3,
+        _ => 5,
+    })
+}
+
+/// A pending reason in plain words.
+pub fn plain_reason(reason: &str) -> String {
+    let (head, rest) = reason.split_once(',').unwrap_or((reason, ""));
+    let words = match head.trim() {
+        "Resources" => "waiting for GPUs to free up",
+        "Priority" => "waiting behind higher-priority jobs",
+        "ReqNodeNotAvail" if rest.contains("maint") || rest.contains("Reserved") => {
+            "its nodes are reserved (maintenance)"
+        }
+        "ReqNodeNotAvail" => "its nodes are not available",
+        "Dependency" => "waiting for another job",
+        "JobHeldUser" | "JobHeldAdmin" => "held",
+        "BeginTime" => "waiting for its start time",
+        "QOSMaxGRESPerUser" | "QOSMaxGRESPerJob" | "AssocGrpGRES" | "AssocMaxGRESPerJob" => {
+            "over your GPU limit"
+        }
+        "AssocGrpBillingMinutes" | "AssocGrpCPUMinutesLimit" => {
+            "your allocation is out of service units"
+        }
+        "PartitionTimeLimit" => "longer than the partition allows",
+        "None" | "" => "waiting for the scheduler",
+        other => return other.to_owned(),
+    };
+    words.to_owned()
+}
+
+/// One job the watcher follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    /// The job id.
+    pub job_id: u64,
+    /// The strategy it runs, when known.
+    pub strategy: Option<String>,
+    /// The last state seen.
+    pub state: Option<JobState>,
+    /// The last pending reason seen.
+    pub reason: Option<String>,
+    /// Ticks in a row it was seen nowhere.
+    missing: u32,
+}
+
+/// What a tick decided.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tick {
+    /// State changes to report.
+    pub events: Vec<Event>,
+    /// Jobs to cancel now.
+    pub cancel: Vec<u64>,
+    /// The winner, the first time it is known.
+    pub won: Option<u64>,
+    /// Whether every job has ended without a winner.
+    pub failed: bool,
+}
+
+/// The watcher's state for one request.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// The request.
+    pub request: String,
+    /// Its jobs.
+    pub jobs: Vec<Tracked>,
+    /// The winning job, once known.
+    pub winner: Option<u64>,
+}
+
+impl Watch {
+    /// Starts watching `jobs` (job id, strategy) of `request`.
+    pub fn new(request: &str, jobs: impl IntoIterator<Item = (u64, Option<String>)>) -> Self {
+        Watch {
+            request: request.to_owned(),
+            jobs: jobs
+                .into_iter()
+                .map(|(job_id, strategy)| Tracked {
+                    job_id,
+                    strategy,
+                    state: None,
+                    reason: None,
+                    missing: 0,
+                })
+                .collect(),
+            winner: None,
+        }
+    }
+
+    /// Job ids still worth asking about.
+    pub fn open_ids(&self) -> Vec<u64> {
+        self.jobs
+            .iter()
+            .filter(|j| !j.state.as_ref().is_some_and(JobState::is_finished))
+            .map(|j| j.job_id)
+            .collect()
+    }
+
+    /// Job ids that left the queue and whose end accounting should tell.
+    pub fn vanished_ids(&self) -> Vec<u64> {
+        self.jobs
+            .iter()
+            .filter(|j| j.missing > 0)
+            .map(|j| j.job_id)
+            .collect()
+    }
+
+    /// Adds jobs found in the request's job list on the cluster (a crash before they were
+    /// recorded, or a checkpoint segment).
+    pub fn adopt(&mut self, ids: &[u64]) {
+        for &id in ids {
+            if !self.jobs.iter().any(|j| j.job_id == id) {
+                self.jobs.push(Tracked {
+                    job_id: id,
+                    strategy: None,
+                    state: None,
+                    reason: None,
+                    missing: 0,
+                });
+            }
+        }
+    }
+
+    /// Takes one tick's observations: `queue` rows of the request's jobs, `finished`
+    /// accounting rows, and the claim file's winner (if written), at cluster time `now`.
+    pub fn observe(
+        &mut self,
+        now: i64,
+        queue: &[Job],
+        finished: &[sacct::Record],
+        claimed: Option<u64>,
+    ) -> Tick {
+        let mut tick = Tick::default();
+        for job in &mut self.jobs {
+            let id = job.job_id.to_string();
+            let seen = queue
+                .iter()
+                .find(|q| q.id == id)
+                .map(|q| (q.state.clone(), q.reason.clone()))
+                .or_else(|| {
+                    finished
+                        .iter()
+                        .find(|r| r.job_id == id && r.step == sacct::Step::Job)
+                        .map(|r| (Some(r.state.clone()), None))
+                });
+            let (state, reason) = match seen {
+                Some((Some(state), reason)) => (state, reason),
+                _ => {
+                    job.missing += 1;
+                    if job.missing < VANISHED_TICKS
+                        || job.state.as_ref().is_some_and(JobState::is_finished)
+                    {
+                        continue;
+                    }
+                    // Gone from the queue and from accounting: it ended, we cannot say how.
+                    (JobState::Other("GONE".to_owned()), None)
+                }
+            };
+            job.missing = 0;
+            let reason = reason.filter(|_| state == JobState::Pending);
+            if job.state.as_ref() != Some(&state) || job.reason != reason {
+                tick.events.push(Event {
+                    request: self.request.clone(),
+                    job_id: job.job_id,
+                    state: state_name(&state),
+                    reason: reason.as_deref().map(plain_reason),
+                    at: now,
+                });
+                job.state = Some(state);
+                job.reason = reason;
+            }
+        }
+        if self.winner.is_none() {
+            let running = |j: &&Tracked| {
+                matches!(
+                    j.state,
+                    Some(JobState::Running | JobState::Completing | JobState::Completed)
+                )
+            };
+            // The claim file decides; without it, the first job seen running does.
+            self.winner = claimed
+                .filter(|c| self.jobs.iter().any(|j| j.job_id == *c))
+                .or_else(|| self.jobs.iter().find(running).map(|j| j.job_id));
+            tick.won = self.winner;
+        }
+        if let Some(w) = self.winner {
+            tick.cancel = self
+                .jobs
+                .iter()
+                .filter(|j| j.job_id != w && !j.state.as_ref().is_some_and(JobState::is_finished))
+                .map(|j| j.job_id)
+                .collect();
+        } else {
+            tick.failed = !self.jobs.is_empty()
+                && self.jobs.iter().all(|j| {
+                    j.state
+                        .as_ref()
+                        .is_some_and(|s| s.is_finished() || *s == JobState::Other("GONE".into()))
+                });
+        }
+        tick
+    }
+
+    /// Every job not finished, except `keep`: what an interrupt cancels.
+    pub fn cancel_all_but(&self, keep: Option<u64>) -> Vec<u64> {
+        self.open_ids()
+            .into_iter()
+            .filter(|id| Some(*id) != keep)
+            .collect()
+    }
+}
+
+fn state_name(state: &JobState) -> String {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => format!("{state:?}").to_uppercase(),
+    }
+}
+
+/// The allocation record of the winner, from its `squeue` row and its strategy.
+pub fn allocation(request: &str, row: &Job, strategy: Option<&Strategy>) -> Option<Allocation> {
+    Some(Allocation {
+        request: request.to_owned(),
+        job_id: row.id.parse().ok()?,
+        partition: row.partition.clone(),
+        nodes: row.nodes.clone(),
+        gpu_type: strategy.and_then(|s| s.gpu_type.clone()),
+        gpus_per_node: strategy.map_or_else(
+            || row.gpus_per_node.iter().map(|g| g.count).sum(),
+            |s| s.gpus_per_node,
+        ),
+        start: row.start?,
+        end: row.end,
+    })
+}
+
+/// A warning when the winner's GPUs are not what its strategy asked for, from
+/// `scontrol show job -d`'s per-node GRES.
+pub fn check_gpus(
+    allocated: &[crate::slurm::parse::scontrol::NodeGpus],
+    strategy: &Strategy,
+) -> Option<String> {
+    for group in allocated {
+        let count: u32 = group.gpus.iter().map(|g| g.count).sum();
+        let kinds: Vec<&str> = group
+            .gpus
+            .iter()
+            .filter_map(|g| g.kind.as_deref())
+            .collect();
+        let right_kind = strategy
+            .gres
+            .as_deref()
+            .is_none_or(|want| kinds.iter().all(|k| *k == want));
+        if count != strategy.gpus_per_node || !right_kind {
+            return Some(format!(
+                "asked for {} x {} per node, got {count} x {} on {}",
+                strategy.gpus_per_node,
+                strategy.gres.as_deref().unwrap_or("gpu"),
+                kinds.join(","),
+                group.nodes.join(",")
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: u64, state: JobState, reason: Option<&str>) -> Job {
+        Job {
+            id: id.to_string(),
+            state: Some(state),
+            reason: reason.map(str::to_owned),
+            partition: "gpu-a6000".into(),
+            ..Job::default()
+        }
+    }
+
+    #[test]
+    fn events_on_changes_only_and_the_first_running_wins() {
+        let mut w = Watch::new(
+            "r",
+            [(1, Some("s1".into())), (2, Some("s2".into())), (3, None)],
+        );
+        let t = w.observe(
+            10,
+            &[
+                row(1, JobState::Pending, Some("Resources")),
+                row(2, JobState::Pending, Some("Priority")),
+                row(3, JobState::Pending, None),
+            ],
+            &[],
+            None,
+        );
+        assert_eq!(t.events.len(), 3);
+        assert_eq!(
+            t.events[0].reason.as_deref(),
+            Some("waiting for GPUs to free up")
+        );
+        assert_eq!((t.won, t.cancel.len()), (None, 0));
+        let same = w.observe(
+            11,
+            &[
+                row(1, JobState::Pending, Some("Resources")),
+                row(2, JobState::Pending, Some("Priority")),
+                row(3, JobState::Pending, None),
+            ],
+            &[],
+            None,
+        );
+        assert!(same.events.is_empty(), "no change, no event");
+        let t = w.observe(
+            12,
+            &[
+                row(1, JobState::Pending, Some("Resources")),
+                row(2, JobState::Running, None),
+                row(3, JobState::Running, None),
+            ],
+            &[],
+            None,
+        );
+        assert_eq!(t.won, Some(2), "the first running job in submission order");
+        assert_eq!(t.cancel, [1, 3], "losers cancelled, running ones too");
+    }
+
+    #[test]
+    fn the_claim_file_decides_between_two_starters() {
+        let mut w = Watch::new("r", [(1, None), (2, None)]);
+        let t = w.observe(
+            1,
+            &[
+                row(1, JobState::Running, None),
+                row(2, JobState::Running, None),
+            ],
+            &[],
+            Some(2),
+        );
+        assert_eq!((t.won, t.cancel.clone()), (Some(2), vec![1]));
+    }
+
+    #[test]
+    fn vanished_jobs_are_resolved_through_accounting_with_patience() {
+        let mut w = Watch::new("r", [(7, None)]);
+        w.observe(
+            1,
+            &[row(7, JobState::Pending, Some("Resources"))],
+            &[],
+            None,
+        );
+        for i in 0..VANISHED_TICKS - 1 {
+            let t = w.observe(2 + i64::from(i), &[], &[], None);
+            assert!(t.events.is_empty() && !t.failed, "accounting lags: wait");
+        }
+        assert_eq!(w.vanished_ids(), [7]);
+        let record = sacct::Record {
+            job_id: "7".into(),
+            raw_id: Some(7),
+            step: sacct::Step::Job,
+            name: String::new(),
+            state: JobState::Cancelled,
+            cancelled_by: Some(0),
+            exit: Some((0, 0)),
+            partition: String::new(),
+            account: String::new(),
+            user: String::new(),
+            start: None,
+            end: None,
+            elapsed: None,
+            nodes: vec![],
+            gpus: 0,
+        };
+        let t = w.observe(9, &[], &[record], None);
+        assert_eq!(t.events[0].state, "CANCELLED");
+        assert!(t.failed, "every job ended and none ran");
+    }
+
+    #[test]
+    fn interrupts_cancel_everything_open_but_a_kept_winner() {
+        let mut w = Watch::new("r", [(1, None), (2, None)]);
+        w.observe(
+            1,
+            &[
+                row(1, JobState::Running, None),
+                row(2, JobState::Pending, None),
+            ],
+            &[],
+            Some(1),
+        );
+        assert_eq!(w.cancel_all_but(None), [1, 2]);
+        assert_eq!(w.cancel_all_but(Some(1)), [2]);
+        w.adopt(&[2, 3]);
+        assert_eq!(w.jobs.len(), 3);
+    }
+
+    #[test]
+    fn reasons_in_plain_words() {
+        assert_eq!(
+            plain_reason("ReqNodeNotAvail, Reserved for maintenance"),
+            "its nodes are reserved (maintenance)"
+        );
+        assert_eq!(
+            plain_reason("Priority"),
+            "waiting behind higher-priority jobs"
+        );
+        assert_eq!(plain_reason("SomethingNew"), "SomethingNew");
+        assert_eq!(tick_interval(0).as_secs(), 1);
+        assert_eq!(tick_interval(100).as_secs(), 5);
+    }
+}
