@@ -12,9 +12,11 @@ use crate::records::{Request, Strategy};
 use crate::shell::quote;
 use crate::slurm::time::Walltime;
 
-/// Seconds before a segment's end when the program gets SIGUSR1 to checkpoint.
+/// Seconds before a segment's end when the program gets SIGUSR1 to checkpoint (a tenth of
+/// shorter segments).
 pub const CHECKPOINT_WARNING_SECS: u64 = 300;
-/// Seconds between SIGUSR1 and SIGKILL at a segment's end.
+/// Seconds between SIGUSR1 and SIGKILL at a segment's end (a twentieth of shorter
+/// segments).
 pub const KILL_AFTER_SECS: u64 = 120;
 
 /// Where rv keeps its files on the cluster.
@@ -252,13 +254,15 @@ fn body(job: &Job) -> String {
     }
     format!(
         r#"
-# --- checkpointed segments: SIGUSR1 {warn} s before the segment ends, resubmit only on timeout
+# --- checkpointed segments: SIGUSR1 before the segment ends, resubmit only on timeout
 {cd}export RV_SEGMENT="${{RV_SEGMENT:-1}}" RV_ELAPSED="${{RV_ELAPSED:-0}}"
 rv_left=$((RV_TOTAL_SECONDS - RV_ELAPSED))
-rv_budget=$((RV_SEGMENT_SECONDS - {warn} - {kill}))
+rv_warn=$((RV_SEGMENT_SECONDS / 10)); [ "$rv_warn" -gt {warn} ] && rv_warn={warn}
+rv_kill=$((RV_SEGMENT_SECONDS / 20)); [ "$rv_kill" -gt {kill} ] && rv_kill={kill}
+rv_budget=$((RV_SEGMENT_SECONDS - rv_warn - rv_kill))
 [ "$rv_budget" -gt "$rv_left" ] && rv_budget=$rv_left
 rv_start=$(date +%s)
-{literal}timeout -s USR1 -k {kill} "$rv_budget" bash -c {run}
+{literal}timeout -s USR1 -k "$rv_kill" "$rv_budget" bash -c {run}
 rv_rc=$?
 rv_elapsed=$((RV_ELAPSED + $(date +%s) - rv_start))
 echo "$RV_SEGMENT $SLURM_JOB_ID $rv_start $(date +%s) $rv_rc" >>"$RV_REQUEST_DIR/segments"

@@ -3,5 +3,6 @@
 mod multiplexer;
 mod plan;
 mod probe;
+mod segments;
 mod submit;
 mod watch;
