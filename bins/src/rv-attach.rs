@@ -1,5 +1,7 @@
 //! `rv-attach`: see `rv-attach --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Attach.main_not_implemented()
+    rv::commands::attach::main(&rv::commands::attach::Args::parse())
 }

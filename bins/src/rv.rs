@@ -13,6 +13,11 @@ fn main() -> ExitCode {
     let Some((name, sub)) = matches.subcommand() else {
         unreachable!("clap enforces subcommand_required")
     };
+    if name == "up" {
+        use clap::FromArgMatches;
+        let args = rv::commands::up::Args::from_arg_matches(sub).unwrap_or_else(|e| e.exit());
+        return rv::commands::up::main(&args);
+    }
     if cli::BUILTINS.iter().any(|&(builtin, _)| builtin == name) {
         eprintln!(
             "error: `rv {name}` is not implemented yet in rv {}",

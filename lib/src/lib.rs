@@ -3,6 +3,7 @@
 //! All of rv's logic lives in this library; the `rv` and `rv-*` binaries only parse their
 //! arguments and call into it. Modules are named for the domain they model.
 
+pub mod attach;
 pub mod backfill;
 pub mod cli;
 pub mod cluster;

@@ -63,6 +63,22 @@ pub struct Probed {
     pub windows: Vec<Window>,
 }
 
+impl Probed {
+    /// Gathers the probe's records; other records are ignored.
+    pub fn from_records<'a>(records: impl IntoIterator<Item = &'a records::Record>) -> Self {
+        let mut p = Probed::default();
+        for record in records {
+            match record {
+                records::Record::Cluster(c) => p.cluster = Some(c.clone()),
+                records::Record::Partition(x) => p.partitions.push(x.clone()),
+                records::Record::Window(w) => p.windows.push(w.clone()),
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
 /// A strategy and what became of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Considered {

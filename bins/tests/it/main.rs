@@ -5,4 +5,5 @@ mod plan;
 mod probe;
 mod segments;
 mod submit;
+mod up;
 mod watch;

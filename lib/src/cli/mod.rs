@@ -84,21 +84,6 @@ impl Tool {
         &self.binary()[crate::external::PREFIX.len()..]
     }
 
-    fn about(self) -> &'static str {
-        match self {
-            Tool::Probe => {
-                "Read the cluster in one round trip and estimate backfill windows (NDJSON out)"
-            }
-            Tool::Plan => {
-                "Turn probe records and a request into ranked submission strategies (NDJSON in/out)"
-            }
-            Tool::Submit => "Render and submit one job per strategy (NDJSON in/out)",
-            Tool::Watch => "Keep the first job that starts, cancel every other (NDJSON in/out)",
-            Tool::Attach => "Open a shell inside an allocation",
-            Tool::Sync => "Push and pull project files over the SSH connection",
-        }
-    }
-
     /// The clap definition of this tool.
     pub fn command(self) -> Command {
         match self {
@@ -106,9 +91,10 @@ impl Tool {
             Tool::Plan => <crate::commands::plan::Args as clap::CommandFactory>::command(),
             Tool::Submit => <crate::commands::submit::Args as clap::CommandFactory>::command(),
             Tool::Watch => <crate::commands::watch::Args as clap::CommandFactory>::command(),
-            _ => Command::new(self.binary())
+            Tool::Attach => <crate::commands::attach::Args as clap::CommandFactory>::command(),
+            Tool::Sync => Command::new(self.binary())
                 .version(env!("CARGO_PKG_VERSION"))
-                .about(self.about()),
+                .about("Push and pull project files over the SSH connection"),
         }
     }
 
@@ -134,20 +120,31 @@ pub fn rv() -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .allow_external_subcommands(true)
-        .subcommands(BUILTINS.iter().map(|&(name, about)| {
-            Command::new(name).about(about).arg(
-                Arg::new("args")
-                    .num_args(0..)
-                    .trailing_var_arg(true)
-                    .allow_hyphen_values(true)
-                    .hide(true),
-            )
-        }))
+        .subcommands(
+            BUILTINS
+                .iter()
+                .map(|&(name, about)| builtin(name).about(about)),
+        )
         .after_help(format!(
             "Pipeline tools, each also a binary `rv-<tool>`: {}.\n\
              Any `rv-<name>` on PATH runs as `rv <name>`.",
             tools.join(", ")
         ))
+}
+
+/// The definition of a built-in subcommand; those not implemented yet take any arguments
+/// and say so when run.
+fn builtin(name: &'static str) -> Command {
+    match name {
+        "up" => <crate::commands::up::Args as clap::CommandFactory>::command().name("up"),
+        _ => Command::new(name).arg(
+            Arg::new("args")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .hide(true),
+        ),
+    }
 }
 
 /// Every name `rv` accepts without looking at `PATH`: built-ins and pipeline tools.

@@ -1,9 +1,11 @@
 //! The commands' rims: read flags and configuration, talk to the cluster, print. The logic
 //! they call lives in the domain modules.
 
+pub mod attach;
 pub mod plan;
 pub mod probe;
 pub mod submit;
+pub mod up;
 pub mod watch;
 
 use std::io::{BufRead, Write};

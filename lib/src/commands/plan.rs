@@ -21,8 +21,19 @@ use super::{CONFIG_EXIT, Input, fail};
 /// stderr every strategy considered, kept or dropped, and why.
 #[derive(Debug, Parser)]
 #[command(name = "rv-plan", version, after_help = EXIT_CODES)]
-#[allow(clippy::struct_excessive_bools)] // command-line switches
 pub struct Args {
+    /// What to ask for.
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Accepted for uniformity: the output is always NDJSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The flags of a request, shared by `rv-plan` and `rv up`.
+#[derive(Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches
+pub struct RequestArgs {
     /// GPUs in all (0: a CPU-only job).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub gpu: u32,
@@ -74,9 +85,6 @@ pub struct Args {
     /// Show every strategy considered, kept or dropped, and why (on stderr).
     #[arg(long)]
     pub explain: bool,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -90,7 +98,7 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail("rv-plan", &e.to_string(), CONFIG_EXIT),
     };
-    let ask = match ask(args, &config) {
+    let ask = match ask(&args.request, &config) {
         Ok(a) => a,
         Err(e) => return fail("rv-plan", &e, exit::USAGE),
     };
@@ -98,15 +106,7 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let mut probed = Probed::default();
-    for record in input.records() {
-        match record {
-            Record::Cluster(c) => probed.cluster = Some(c.clone()),
-            Record::Partition(p) => probed.partitions.push(p.clone()),
-            Record::Window(w) => probed.windows.push(w.clone()),
-            _ => {}
-        }
-    }
+    let probed = Probed::from_records(input.records());
     let now = probed.cluster.as_ref().map_or(0, |c| c.now);
     let id = match request_id(now) {
         Ok(id) => id,
@@ -123,7 +123,7 @@ pub fn main(args: &Args) -> ExitCode {
         Err(e @ plan::PlanError::NoProbe) => return fail("rv-plan", &e.to_string(), exit::USAGE),
         Err(e) => return fail("rv-plan", &e.to_string(), exit::FAILURE),
     };
-    if args.explain {
+    if args.request.explain {
         eprint!("{}", explain(&considered, now));
     }
     let new: Vec<Envelope> = std::iter::once(Envelope::new(Record::Request(request)))
@@ -141,7 +141,7 @@ pub fn main(args: &Args) -> ExitCode {
 }
 
 /// The request from flags and configuration; errors name the flag.
-fn ask(args: &Args, config: &Config) -> Result<Ask, String> {
+pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
     let time = match &args.time {
         Some(t) => Walltime::from_user(t).map_err(|e| format!("--time: {e}"))?,
         None => config
@@ -227,13 +227,13 @@ pub fn parse_mem_mb(s: &str) -> Result<u64, String> {
 }
 
 /// `r-<cluster epoch>-<random>`: sortable by time, unique.
-fn request_id(now: i64) -> std::io::Result<String> {
+pub fn request_id(now: i64) -> std::io::Result<String> {
     let b = crate::remote::batch::random_boundary()?;
     Ok(format!("r-{now}-{}", &b[3..11]))
 }
 
 /// The `--explain` table.
-fn explain(considered: &[Considered], now: i64) -> String {
+pub fn explain(considered: &[Considered], now: i64) -> String {
     let mut out = String::from(
         "  id   kept  partitions                type       shape  time        segs  start        SU  why\n",
     );

@@ -7,7 +7,7 @@ use clap::Parser;
 
 use crate::connect::Connection;
 use crate::exit;
-use crate::records::{Envelope, Record, Strategy};
+use crate::records::{Allocation, Envelope, Record, Strategy};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::script::Paths;
@@ -50,11 +50,27 @@ pub const EXIT_CODES: &str = "Exit codes: 0 a job of the request is running (its
      130 interrupted (the request's jobs were cancelled).";
 
 /// What to watch.
-struct Target {
-    request: String,
-    user: String,
-    strategies: Vec<Strategy>,
-    jobs: Vec<(u64, Option<String>)>,
+#[derive(Debug)]
+pub struct Target {
+    /// The request.
+    pub request: String,
+    /// The cluster user (for the default scratch path).
+    pub user: String,
+    /// The request's strategies.
+    pub strategies: Vec<Strategy>,
+    /// Its jobs and their strategies.
+    pub jobs: Vec<(u64, Option<String>)>,
+}
+
+/// How a watch ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A job runs; every other job of the request was cancelled.
+    Won(Allocation),
+    /// No job will run; the reason.
+    Ended(String),
+    /// Ctrl-C, SIGTERM or the timeout: the request's jobs were cancelled.
+    Interrupted,
 }
 
 /// Runs `rv-watch`.
@@ -95,9 +111,14 @@ pub fn main(args: &Args) -> ExitCode {
             .unwrap_or_else(|| format!("/scratch/{}", target.user)),
     };
     let outcome =
-        ctx.remote(async |c| Ok(follow(&ctx, c, &target, &paths, timeout, args.keep).await));
+        ctx.remote(async |c| Ok(follow(&ctx, c, &target, &paths, timeout, args.keep, true).await));
     match outcome {
-        Ok(code) => code,
+        Ok(Outcome::Won(a)) => {
+            let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Ended(why)) => fail("rv-watch", &why, exit::FAILURE),
+        Ok(Outcome::Interrupted) => ExitCode::from(exit::INTERRUPTED),
         Err(e) => fail("rv-watch", &e, exit::FAILURE),
     }
 }
@@ -171,14 +192,16 @@ fn resumed(ctx: &Context, id: &str) -> Result<Target, String> {
 }
 
 /// The watch loop: one round trip per tick until a job wins, all end, or we are stopped.
-async fn follow(
+/// Events go to stderr for people, and as records to stdout when `records`.
+pub async fn follow(
     ctx: &Context,
     first: &Connection,
     target: &Target,
     paths: &Paths,
     timeout: Option<Duration>,
     keep: bool,
-) -> ExitCode {
+    records: bool,
+) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
     let dir = crate::shell::quote(&paths.request_dir(&target.request));
     let started = Instant::now();
@@ -216,12 +239,11 @@ async fn follow(
                 failures += 1;
                 eprintln!("rv-watch: warning: {e}; reconnecting");
                 if failures >= 3 {
-                    eprintln!(
-                        "rv-watch: error: lost the cluster; the claim gate lets at most one of jobs {:?} run — `rv stop {}` when back",
+                    return Outcome::Ended(format!(
+                        "lost the cluster; the claim gate lets at most one of jobs {:?} run: `rv stop {}` when back",
                         watch.open_ids(),
                         target.request
-                    );
-                    return ExitCode::from(exit::FAILURE);
+                    ));
                 }
                 reopened = Connection::open(ctx.target.as_ref(), &ctx.state).await.ok();
                 tokio::time::sleep(watch::tick_interval(n)).await;
@@ -248,7 +270,7 @@ async fn follow(
             .collect();
         watch.adopt(&listed);
         let tick = watch.observe(reply.clock.now, &rows, &finished, claimed);
-        report(&tick.events);
+        report(&tick.events, records);
         if !tick.cancel.is_empty() {
             cancel(conn, &tick.cancel).await;
         }
@@ -256,11 +278,10 @@ async fn follow(
             return won(conn, &target.request, winner, &rows, &target.strategies).await;
         }
         if tick.failed {
-            eprintln!(
-                "rv-watch: error: every job of {} ended without running",
+            return Outcome::Ended(format!(
+                "every job of {} ended without running",
                 target.request
-            );
-            return ExitCode::from(exit::FAILURE);
+            ));
         }
         if timeout.is_some_and(|t| started.elapsed() >= t) {
             return stop(conn, &watch, keep, "timed out").await;
@@ -282,14 +303,15 @@ async fn interrupted() {
     }
 }
 
-async fn stop(conn: &Connection, watch: &Watch, keep: bool, why: &str) -> ExitCode {
+async fn stop(conn: &Connection, watch: &Watch, keep: bool, why: &str) -> Outcome {
     let ids = watch.cancel_all_but(if keep { watch.winner } else { None });
     eprintln!("rv-watch: {why}: cancelling jobs {ids:?}");
     cancel(conn, &ids).await;
-    ExitCode::from(exit::INTERRUPTED)
+    Outcome::Interrupted
 }
 
-async fn cancel(conn: &Connection, ids: &[u64]) {
+/// Cancels `ids` in one call.
+pub async fn cancel(conn: &Connection, ids: &[u64]) {
     if ids.is_empty() {
         return;
     }
@@ -308,7 +330,7 @@ async fn cancel(conn: &Connection, ids: &[u64]) {
     }
 }
 
-fn report(events: &[crate::records::Event]) {
+fn report(events: &[crate::records::Event], records: bool) {
     for e in events {
         let why = e
             .reason
@@ -317,21 +339,23 @@ fn report(events: &[crate::records::Event]) {
             .unwrap_or_default();
         eprintln!("rv-watch: job {} {}{why}", e.job_id, e.state);
     }
-    let lines: Vec<String> = events
-        .iter()
-        .map(|e| Envelope::new(Record::Event(e.clone())).to_line())
-        .collect();
-    let _ = print_lines(lines.iter().map(String::as_str));
+    if records {
+        let lines: Vec<String> = events
+            .iter()
+            .map(|e| Envelope::new(Record::Event(e.clone())).to_line())
+            .collect();
+        let _ = print_lines(lines.iter().map(String::as_str));
+    }
 }
 
-/// Checks the winner's GPUs and prints its allocation.
+/// Checks the winner's GPUs and reads its allocation.
 async fn won(
     conn: &Connection,
     request: &str,
     winner: u64,
     rows: &[squeue::Job],
     strategies: &[Strategy],
-) -> ExitCode {
+) -> Outcome {
     let mut b = Batch::new();
     let d = b.command(format!("scontrol -d show job {winner}"));
     let q = b.command(format!("{} -j {winner}", squeue::COMMAND));
@@ -369,12 +393,10 @@ async fn won(
     {
         Some(a) => {
             eprintln!("rv-watch: job {winner} won on {}", a.nodes.join(","));
-            let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);
-            ExitCode::SUCCESS
+            Outcome::Won(a)
         }
-        None => {
-            eprintln!("rv-watch: error: job {winner} won but ended before rv could read it");
-            ExitCode::from(exit::FAILURE)
-        }
+        None => Outcome::Ended(format!(
+            "job {winner} won but ended before rv could read it"
+        )),
     }
 }

@@ -9,19 +9,15 @@ fn probed(file: &str) -> Probed {
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    let mut p = Probed::default();
-    for (i, line) in text.lines().enumerate() {
-        let Ok(Line::Record(env)) = read_line(i + 1, line) else {
-            panic!("{path}:{}", i + 1)
-        };
-        match env.record {
-            Record::Cluster(c) => p.cluster = Some(c),
-            Record::Partition(x) => p.partitions.push(x),
-            Record::Window(w) => p.windows.push(w),
-            _ => {}
-        }
-    }
-    p
+    let records: Vec<Record> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match read_line(i + 1, line) {
+            Ok(Line::Record(env)) => env.record,
+            other => panic!("{path}:{}: {other:?}", i + 1),
+        })
+        .collect();
+    Probed::from_records(&records)
 }
 
 fn ask(gpus: u32, time_h: u64) -> Ask {

@@ -1,0 +1,212 @@
+//! `rv up` and `rv-attach` on the testbed.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use rv::records::{Line, Record, read_line};
+use rv_testbed::Testbed;
+
+const RV: &str = env!("CARGO_BIN_EXE_rv");
+const RV_ATTACH: &str = env!("CARGO_BIN_EXE_rv-attach");
+
+fn allocation(stdout: &[u8]) -> rv::records::Allocation {
+    let text = String::from_utf8_lossy(stdout);
+    let mut found = None;
+    for (i, l) in text.lines().enumerate() {
+        if let Ok(Line::Record(env)) = read_line(i + 1, l) {
+            if let Record::Allocation(a) = env.record {
+                found = Some(a);
+            }
+        }
+    }
+    found.unwrap_or_else(|| panic!("no allocation in {text}"))
+}
+
+/// Jobs of the test user still queued or running whose name carries the request's tail.
+fn alive(tb: &Testbed, request: &str) -> Vec<String> {
+    let tail = request.rsplit('-').next().unwrap();
+    let out = tb
+        .ssh("squeue -h -u \"$USER\" -t PD,R,CG,CF -o '%j %T'")
+        .stdout;
+    out.lines()
+        .filter(|l| l.contains(tail))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn settle(tb: &Testbed, request: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = alive(tb, request);
+        if done(&now) || Instant::now() > deadline {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn scenario_busy_up_json_leaves_exactly_one_job() {
+    let Some(tb) = Testbed::get() else { return };
+    let _busy = tb.scenario("busy");
+    let state = tb.control_dir("up-json");
+    let jobs = tb.jobs();
+    let out = tb
+        .rv(RV, &state)
+        .args(["up", "--gpu", "2", "--time", "1h", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = allocation(&out.stdout);
+    jobs.track(&a.job_id.to_string());
+    let left = settle(&tb, &a.request, |l| l.len() == 1);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].ends_with(" RUNNING"), "{left:?}");
+}
+
+#[test]
+fn scenario_a6000_full_up_starts_promptly_on_a_compatible_type_and_explains() {
+    let Some(tb) = Testbed::get() else { return };
+    let _full = tb.scenario("a6000-full");
+    let state = tb.control_dir("up-a6000");
+    let jobs = tb.jobs();
+    let started = Instant::now();
+    let out = tb
+        .rv(RV, &state)
+        .args([
+            "up",
+            "--type",
+            "a6000",
+            "--gpu",
+            "4",
+            "--time",
+            "2h",
+            "--json",
+            "--explain",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = allocation(&out.stdout);
+    jobs.track(&a.job_id.to_string());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "promptly: {:?}",
+        started.elapsed()
+    );
+    assert_ne!(a.partition, "gpu-a6000", "the A6000s are full: {a:?}");
+    let explained = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        explained.contains("a6000 starts in"),
+        "--explain says when the A6000 would start:\n{explained}"
+    );
+    assert!(
+        explained.contains("GB of VRAM < 48 GB"),
+        "and why smaller GPUs were left out:\n{explained}"
+    );
+}
+
+#[test]
+fn scenario_idle_up_attaches_and_cancels_the_job_when_the_shell_exits() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("up-attach");
+    let jobs = tb.jobs();
+    let mut child = tb
+        .rv(RV, &state)
+        .args([
+            "up",
+            "--gpu",
+            "1",
+            "--type",
+            "a40",
+            "--time",
+            "30m",
+            "--name",
+            "it-attach",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The remote shell reads these lines once it starts.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo attached-on-$SLURMD_NODENAME; exit 5\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The variable is expanded on the job's node (an A40 or a type at least as large).
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("attached-on-") && !l.contains('$')),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(5), "the shell's exit code");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let job = stderr
+        .split("rv up: job ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned();
+    jobs.track(&job);
+    let state = jobs.wait_for_state(&job, &["CANCELLED"], Duration::from_secs(30));
+    assert_eq!(
+        state.as_deref(),
+        Ok("CANCELLED"),
+        "the job ends with the shell"
+    );
+}
+
+#[test]
+fn attach_takes_an_allocation_record_and_runs_on_its_node() {
+    let Some(tb) = Testbed::get() else { return };
+    let state = tb.control_dir("attach");
+    let jobs = tb.jobs();
+    let id = jobs.sbatch("-p gpu-mig --gres=gpu:1g.10gb:2 -t 5 -o /dev/null --wrap 'sleep 300'");
+    jobs.wait_for_state(&id, &["RUNNING"], Duration::from_secs(60))
+        .unwrap();
+    let record = format!(
+        "{{\"type\":\"allocation\",\"v\":1,\"request\":\"r\",\"job_id\":{id},\"partition\":\"gpu-mig\",\"nodes\":[\"x\"],\"gpu_type\":\"mig\",\"gpus_per_node\":2,\"start\":1,\"end\":null}}\n"
+    );
+    let mut child = tb
+        .rv(RV_ATTACH, &state)
+        .args([
+            "--",
+            "bash",
+            "-c",
+            "echo node=$SLURMD_NODENAME gpus=$CUDA_VISIBLE_DEVICES; exit 3",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(record.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("node=mig-0") && stdout.contains("gpus=0,1"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(3));
+}

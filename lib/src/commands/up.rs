@@ -1,0 +1,175 @@
+//! `rv up`: probe, plan, submit, watch and attach in one process, over one connection.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::commands::plan::{RequestArgs, ask, explain, request_id};
+use crate::commands::watch::{self, Outcome, Target};
+use crate::commands::{Context, fail, print_lines, print_records};
+use crate::exit;
+use crate::plan::{self, Probed};
+use crate::probe::{self, Options};
+use crate::records::{Allocation, Envelope, Record, Submission};
+use crate::remote::transport::run_batch;
+use crate::script::Paths;
+use crate::slurm::time::Walltime;
+use crate::submit;
+
+/// Get GPUs: plan strategies, submit them all, keep the first to start, attach.
+///
+/// Reads the queue, plans every way to get what you asked for (GPU types, topologies,
+/// backfill windows), submits them all at once, keeps the first job that starts and cancels
+/// the rest, then opens a shell in it. When the shell exits the job is cancelled, unless
+/// `--keep`. Ctrl-C while waiting cancels every job of the request.
+#[derive(Debug, Parser)]
+#[command(name = "rv up", version, after_help = EXIT_CODES)]
+#[allow(clippy::struct_excessive_bools)] // command-line switches
+pub struct Args {
+    /// What to ask for.
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Show the plan and submit nothing (a table; NDJSON with --json).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the allocation as JSON and do not attach (the job keeps running).
+    #[arg(long)]
+    pub json: bool,
+    /// Keep the job when the shell exits (or on Ctrl-C after it started).
+    #[arg(long)]
+    pub keep: bool,
+    /// Give up waiting after this long: 30m, 2h.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 success (the shell's own code after attaching); 1 no job could start, \
+     or the cluster could not be reached; 2 bad flags or configuration (nothing submitted); 130 interrupted \
+     (every job of the request cancelled).";
+
+/// Runs `rv up`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv up", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let ask = match ask(&args.request, &ctx.config) {
+        Ok(a) => a,
+        Err(e) => return fail("rv up", &e, exit::USAGE),
+    };
+    let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
+        Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
+        Err(e) => return fail("rv up", &format!("--timeout: {e}"), exit::USAGE),
+    };
+    let host = ctx.host();
+    let profile = match ctx.profile(&host) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let outcome = ctx.remote(async |conn| {
+        eprintln!("rv up: reading the queue on {host}…");
+        let options = Options { gpus: ask.gpus.clamp(1, 8), account: ask.account.clone(), test_only: true };
+        let snapshot = probe::run(conn, &host, &options).await.map_err(|e| e.to_string())?;
+        let records = snapshot.records(&profile);
+        let probed = Probed::from_records(records.iter().map(|e| &e.record));
+        let cluster = probed.cluster.clone().ok_or("the probe found no cluster")?;
+        let id = request_id(cluster.now).map_err(|e| e.to_string())?;
+        let (request, considered) = plan::plan(&ask, &probed, &id).map_err(|e| e.to_string())?;
+        let kept: Vec<_> = considered.iter().filter(|c| c.kept).map(|c| c.strategy.clone()).collect();
+        let shown: Vec<_> = if args.request.explain { considered.clone() } else { considered.into_iter().filter(|c| c.kept).collect() };
+        if args.dry_run {
+            if args.json {
+                let out: Vec<Envelope> = std::iter::once(Record::Request(request))
+                    .chain(kept.into_iter().map(Record::Strategy))
+                    .map(Envelope::new)
+                    .collect();
+                let _ = print_records(&out);
+            } else {
+                let table = explain(&shown, cluster.now);
+                let _ = print_lines(table.lines());
+            }
+            return Ok(Step::DryRun);
+        }
+        eprint!("{}", explain(&shown, cluster.now));
+        let paths = Paths {
+            scratch: ctx.config.paths.scratch.clone().unwrap_or_else(|| format!("/scratch/{}", cluster.user)),
+        };
+        let prepared = submit::prepare(&request, &kept, &paths, &profile.modules, &[], None)?;
+        let local = |subs: &[Submission]| {
+            let entry = serde_json::json!({"host": host, "request": request, "strategies": kept,
+                "request_dir": paths.request_dir(&request.id), "submissions": subs});
+            ctx.state.write_private(&format!("requests/{}.json", request.id), entry.to_string().as_bytes())
+        };
+        local(&[]).map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
+        let reply = run_batch(conn, &prepared.batch).await.map_err(|e| e.to_string())?;
+        let submissions = prepared.submissions(&reply);
+        let _ = local(&submissions);
+        let jobs: Vec<(u64, Option<String>)> = submissions.iter().filter_map(|s| Some((s.job_id?, Some(s.strategy.clone())))).collect();
+        for s in submissions.iter().filter(|s| s.job_id.is_none()) {
+            eprintln!("rv up: {} not submitted: {}", s.strategy, s.error.as_deref().unwrap_or("?"));
+        }
+        if jobs.is_empty() {
+            return Err("no strategy could be submitted".into());
+        }
+        eprintln!("rv up: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)", jobs.len(), request.id);
+        let target = Target { request: request.id.clone(), user: cluster.user.clone(), strategies: kept, jobs };
+        Ok(Step::Watched(watch::follow(&ctx, conn, &target, &paths, timeout, args.keep, false).await, request.command.is_some()))
+    });
+    match outcome {
+        Ok(Step::DryRun) => ExitCode::SUCCESS,
+        Ok(Step::Watched(Outcome::Won(a), runs_command)) => after_win(&ctx, args, &a, runs_command),
+        Ok(Step::Watched(Outcome::Ended(why), _)) => fail("rv up", &why, exit::FAILURE),
+        Ok(Step::Watched(Outcome::Interrupted, _)) => ExitCode::from(exit::INTERRUPTED),
+        Err(e) => fail("rv up", &e, exit::FAILURE),
+    }
+}
+
+/// How far `rv up` got inside the connection.
+enum Step {
+    DryRun,
+    Watched(Outcome, bool),
+}
+
+/// The job runs: print it, or attach and cancel it when the shell exits.
+fn after_win(ctx: &Context, args: &Args, a: &Allocation, runs_command: bool) -> ExitCode {
+    if args.json || runs_command {
+        let _ = print_records(&[Envelope::new(Record::Allocation(a.clone()))]);
+        if runs_command && !args.json {
+            eprintln!(
+                "rv up: job {} runs your command on {}",
+                a.job_id,
+                a.nodes.join(",")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "rv up: job {} on {}: opening a shell (exit it to end the job{})",
+        a.job_id,
+        a.nodes.join(","),
+        if args.keep {
+            "; --keep leaves it running"
+        } else {
+            ""
+        }
+    );
+    let code = crate::commands::attach::run(ctx, a.job_id, None, &[]);
+    if !args.keep {
+        let cancelled = ctx.remote(async |conn| {
+            watch::cancel(conn, &[a.job_id]).await;
+            Ok(())
+        });
+        if let Err(e) = cancelled {
+            eprintln!(
+                "rv up: warning: could not cancel job {}: {e}; run `rv stop {}`",
+                a.job_id, a.job_id
+            );
+        }
+    }
+    code
+}
