@@ -152,7 +152,7 @@ fn scenario_idle_up_attaches_and_cancels_the_job_when_the_shell_exits() {
     assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with("attached-on-") && !l.contains('$')),
+            .any(|l| l.trim().starts_with("attached-on-") && !l.contains('$')),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
