@@ -48,6 +48,8 @@ pub struct Ask {
     pub single_node: bool,
     /// The command to run, if not an interactive holder.
     pub command: Option<String>,
+    /// Start a Ray cluster over the nodes first.
+    pub ray: bool,
     /// Strategies to keep at most.
     pub max_strategies: usize,
 }
@@ -138,6 +140,7 @@ fn request_record(ask: &Ask, request_id: &str) -> Request {
         constraint: ask.constraint.clone(),
         exclude: ask.exclude.clone(),
         command: ask.command.clone(),
+        ray: ask.ray,
     }
 }
 

@@ -193,6 +193,9 @@ pub struct Request {
     pub exclude: Vec<String>,
     /// The command to run; `null` holds the allocation for an interactive shell.
     pub command: Option<String>,
+    /// Start a Ray cluster over the job's nodes first (head on the first node).
+    #[serde(default)]
+    pub ray: bool,
 }
 
 /// `strategy`: one way to satisfy a request.

@@ -232,16 +232,19 @@ fi
 /// What the job does once it holds the claim.
 fn body(job: &Job) -> String {
     let s = job.strategy;
+    let ray = if job.request.ray { RAY_START } else { "" };
     let Some(command) = job.request.command.as_deref() else {
         // A holder keeps the allocation for `rv attach`; a bare shell would exit at once.
-        return "\n# --- hold the allocation for an interactive shell\nexec sleep infinity\n"
-            .to_owned();
+        return format!(
+            "{ray}\n# --- hold the allocation for an interactive shell\nexec sleep infinity\n"
+        );
     };
     let cd = job
         .workdir
         .map(|d| format!("cd {} || exit 1\n", quote(d)))
         .unwrap_or_default();
-    let run = if s.nodes > 1 {
+    // Under Ray the command runs once, on the head, and Ray spreads the work.
+    let run = if s.nodes > 1 && !job.request.ray {
         multi_node(command)
     } else {
         command.to_owned()
@@ -250,9 +253,9 @@ fn body(job: &Job) -> String {
     let literal = "# shellcheck disable=SC2016 # expanded where it runs\n";
     if s.segments <= 1 {
         let note = if s.nodes > 1 { literal } else { "" };
-        return format!("\n# --- run\n{cd}{note}{run}\n");
+        return format!("{ray}\n# --- run\n{cd}{note}{run}\n");
     }
-    format!(
+    let segments = format!(
         r#"
 # --- checkpointed segments: SIGUSR1 before the segment ends, resubmit only on timeout
 {cd}export RV_SEGMENT="${{RV_SEGMENT:-1}}" RV_ELAPSED="${{RV_ELAPSED:-0}}"
@@ -279,8 +282,25 @@ exit "$rv_rc"
         kill = KILL_AFTER_SECS,
         run = quote(&run),
         literal = literal,
-    )
+    );
+    format!("{ray}{segments}")
 }
+
+/// Starts a Ray cluster: the head on the first node, a worker on every other node, each as
+/// a step sharing the job's resources; the command then finds it through `RAY_ADDRESS`.
+const RAY_START: &str = r#"
+# --- a Ray cluster over the job's nodes
+rv_ray_head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+rv_ray_port=$((6379 + SLURM_JOB_ID % 1000))
+srun --overlap --nodes=1 --ntasks=1 -w "$rv_ray_head" ray start --head --node-ip-address="$rv_ray_head" --port="$rv_ray_port" --block &
+sleep 10
+if [ "$SLURM_JOB_NUM_NODES" -gt 1 ]; then
+  srun --overlap --nodes=$((SLURM_JOB_NUM_NODES - 1)) --ntasks-per-node=1 --exclude="$rv_ray_head" \
+    ray start --address="$rv_ray_head:$rv_ray_port" --block &
+  sleep 5
+fi
+export RAY_ADDRESS="$rv_ray_head:$rv_ray_port"
+"#;
 
 /// Runs `command` once per node (one task each) with its rank: `srun` starts a `bash -c`
 /// per task, so `$SLURM_PROCID` is expanded on each node, not once on the first.

@@ -417,6 +417,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mismatch_between_asked_and_allocated_gpus_is_reported() {
+        use crate::slurm::parse::gres::Gpus;
+        use crate::slurm::parse::scontrol::NodeGpus;
+        let strategy: Strategy = serde_json::from_value(serde_json::json!({
+            "request": "r", "id": "s1", "partitions": ["gpu-v100"], "gpu_type": "v100", "gres": "v100",
+            "nodes": 1, "gpus_per_node": 2, "cpus": null, "mem_mb": null, "time": 3600, "time_min": null,
+            "segments": 1, "constraint": null, "account": null, "exclude": [], "predicted_start": null,
+            "service_units": 0.0, "why": ""
+        }))
+        .unwrap();
+        let got = |kind: &str, count| {
+            vec![NodeGpus {
+                nodes: vec!["n1".into()],
+                gpus: vec![Gpus {
+                    kind: Some(kind.into()),
+                    count,
+                }],
+                indexes: None,
+            }]
+        };
+        assert_eq!(check_gpus(&got("v100", 2), &strategy), None);
+        let warning = check_gpus(&got("a6000", 2), &strategy).unwrap();
+        assert_eq!(warning, "asked for 2 x v100 per node, got 2 x a6000 on n1");
+        assert!(check_gpus(&got("v100", 1), &strategy).is_some());
+    }
+
+    #[test]
     fn reasons_in_plain_words() {
         assert_eq!(
             plain_reason("ReqNodeNotAvail, Reserved for maintenance"),

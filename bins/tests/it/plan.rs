@@ -180,3 +180,47 @@ fn probe_pipes_into_plan_on_the_testbed() {
             .any(|r| matches!(r, Record::Strategy(s) if s.predicted_start.is_some()))
     );
 }
+
+#[test]
+fn every_stage_refuses_malformed_input_with_the_line_and_exit_2() {
+    for stage in [
+        env!("CARGO_BIN_EXE_rv-plan"),
+        env!("CARGO_BIN_EXE_rv-submit"),
+        env!("CARGO_BIN_EXE_rv-watch"),
+        env!("CARGO_BIN_EXE_rv-attach"),
+    ] {
+        let mut child = Command::new(stage)
+            .env("RV_CONFIG", "/dev/null")
+            .env("RV_SSH_HOST", "unreachable.invalid")
+            .env(
+                "RV_STATE_DIR",
+                std::env::temp_dir().join(format!("rv-malformed-{}", std::process::id())),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"{\"type\":\"cluster\",\"v\":1,\"host\":\"h\"}\n{not json\n");
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stage}: {err}");
+        assert!(
+            err.contains("line 1: `cluster` record: missing field"),
+            "{stage}: {err}"
+        );
+        assert!(
+            records(&out.stdout)
+                .iter()
+                .all(|r| matches!(r, Record::Error(_))),
+            "{stage}: nothing but the error"
+        );
+    }
+    let _ = std::fs::remove_dir_all(
+        std::env::temp_dir().join(format!("rv-malformed-{}", std::process::id())),
+    );
+}

@@ -46,6 +46,7 @@ fn submit_chain(
         constraint: None,
         exclude: vec![],
         command: Some(command.into()),
+        ray: false,
     };
     let strategy = Strategy {
         request: id.into(),

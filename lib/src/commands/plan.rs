@@ -79,6 +79,9 @@ pub struct RequestArgs {
     /// The command the job runs (default: hold the allocation for a shell).
     #[arg(long, value_name = "COMMAND")]
     pub run: Option<String>,
+    /// Start a Ray cluster over the job's nodes (head on the first) before the command.
+    #[arg(long)]
+    pub ray: bool,
     /// Strategies to submit at most.
     #[arg(long, value_name = "N", default_value_t = plan::DEFAULT_MAX_STRATEGIES)]
     pub max_strategies: usize,
@@ -202,6 +205,7 @@ pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
         exclude,
         single_node: args.single_node,
         command: args.run.clone(),
+        ray: args.ray,
         max_strategies: args.max_strategies.max(1),
     })
 }

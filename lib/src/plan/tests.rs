@@ -37,6 +37,7 @@ fn ask(gpus: u32, time_h: u64) -> Ask {
         exclude: vec![],
         single_node: false,
         command: None,
+        ray: false,
         max_strategies: DEFAULT_MAX_STRATEGIES,
     }
 }

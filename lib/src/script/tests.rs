@@ -18,6 +18,7 @@ fn request(command: Option<&str>) -> Request {
         constraint: None,
         exclude: vec![],
         command: command.map(str::to_owned),
+        ray: false,
     }
 }
 
@@ -77,14 +78,17 @@ fn every_template_passes_shellcheck() {
         "cuda/12.8.0".to_owned(),
         "miniforge/24.11.3-py3.12".to_owned(),
     ];
-    for (command, nodes, segments) in [
-        (None, 1, 1),
-        (Some("python train.py --lr 3e-4"), 1, 1),
-        (Some("torchrun --nproc-per-node=4 train.py"), 2, 1),
-        (Some("python train.py"), 1, 9),
-        (Some("torchrun train.py"), 2, 9),
+    for (command, nodes, segments, ray) in [
+        (None, 1, 1, false),
+        (None, 2, 1, true),
+        (Some("python tune.py"), 2, 9, true),
+        (Some("python train.py --lr 3e-4"), 1, 1, false),
+        (Some("torchrun --nproc-per-node=4 train.py"), 2, 1, false),
+        (Some("python train.py"), 1, 9, false),
+        (Some("torchrun train.py"), 2, 9, false),
     ] {
-        let r = request(command);
+        let mut r = request(command);
+        r.ray = ray;
         let s = strategy(nodes, segments);
         let script = render(&Job {
             request: &r,
@@ -140,6 +144,26 @@ fn multi_node_runs_one_task_per_node_with_its_own_rank() {
         "expanded per task: {cmd}"
     );
     assert!(cmd.contains(r#"torchrun --nnodes="$SLURM_NNODES" --node-rank="$SLURM_NODEID" --master-addr="$MASTER_ADDR""#));
+}
+
+#[test]
+fn ray_runs_the_command_once_on_the_head() {
+    let mut r = request(Some("python tune.py"));
+    r.ray = true;
+    let s = strategy(2, 1);
+    let script = render(&Job {
+        request: &r,
+        strategy: &s,
+        paths: &paths(),
+        modules: &[],
+        workdir: None,
+    });
+    assert!(script.contains("ray start --head"), "{script}");
+    assert!(script.contains("export RAY_ADDRESS="));
+    assert!(
+        script.trim_end().ends_with("python tune.py"),
+        "not wrapped per node:\n{script}"
+    );
 }
 
 #[test]
