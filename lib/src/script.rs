@@ -169,6 +169,12 @@ pub fn render(job: &Job) -> String {
 const CLAIM_GATE: &str = r#"
 # --- claim gate: the first job of the request to start wins; the others cancel themselves.
 rv_claim="$RV_REQUEST_DIR/claim"
+# Jobs are listed best first. When a better sibling started at the same moment, let it claim.
+rv_rank=$(grep -nx "$SLURM_JOB_ID" "$RV_REQUEST_DIR/jobs" 2>/dev/null | cut -d: -f1)
+if [ -z "${RV_PREV_JOB:-}" ] && [ -n "$rv_rank" ] && [ "$rv_rank" -gt 1 ] && [ ! -d "$rv_claim" ]; then
+  rv_better=$(head -n $((rv_rank - 1)) "$RV_REQUEST_DIR/jobs" | paste -sd, -)
+  if [ -n "$(squeue -h -t R,CF -j "$rv_better" -o %i 2>/dev/null)" ]; then sleep 3; fi
+fi
 if mkdir "$rv_claim" 2>/dev/null; then
   echo "$SLURM_JOB_ID" >"$rv_claim/winner"
   rv_siblings=$(grep -vx "$SLURM_JOB_ID" "$RV_REQUEST_DIR/jobs" 2>/dev/null | tr '\n' ' ')

@@ -15,6 +15,10 @@ use crate::slurm::parse::squeue::Job;
 /// (accounting rows land a few seconds after a job ends).
 pub const VANISHED_TICKS: u32 = 5;
 
+/// Ticks to wait for the claim file once a job runs, before the watcher picks the winner
+/// itself (the gate lets a better-ranked sibling that started at the same moment claim).
+pub const CLAIM_TICKS: u32 = 4;
+
 /// The wait before the `n`th tick (from 0): 1 s, backing off to 5 s.
 pub fn tick_interval(n: u32) -> std::time::Duration {
     std::time::Duration::from_secs(match n {
@@ -88,6 +92,8 @@ pub struct Watch {
     pub jobs: Vec<Tracked>,
     /// The winning job, once known.
     pub winner: Option<u64>,
+    /// Ticks a job has been running without a claim file.
+    unclaimed: u32,
 }
 
 impl Watch {
@@ -106,6 +112,7 @@ impl Watch {
                 })
                 .collect(),
             winner: None,
+            unclaimed: 0,
         }
     }
 
@@ -199,10 +206,14 @@ impl Watch {
                     Some(JobState::Running | JobState::Completing | JobState::Completed)
                 )
             };
-            // The claim file decides; without it, the first job seen running does.
+            // The claim file decides; without it for a few ticks, the best-ranked running job.
+            let first_running = self.jobs.iter().find(running).map(|j| j.job_id);
+            if first_running.is_some() {
+                self.unclaimed += 1;
+            }
             self.winner = claimed
                 .filter(|c| self.jobs.iter().any(|j| j.job_id == *c))
-                .or_else(|| self.jobs.iter().find(running).map(|j| j.job_id));
+                .or(first_running.filter(|_| self.unclaimed >= CLAIM_TICKS));
             tick.won = self.winner;
         }
         if let Some(w) = self.winner {
@@ -333,17 +344,20 @@ mod tests {
             None,
         );
         assert!(same.events.is_empty(), "no change, no event");
-        let t = w.observe(
-            12,
-            &[
-                row(1, JobState::Pending, Some("Resources")),
-                row(2, JobState::Running, None),
-                row(3, JobState::Running, None),
-            ],
-            &[],
-            None,
-        );
-        assert_eq!(t.won, Some(2), "the first running job in submission order");
+        let queue = [
+            row(1, JobState::Pending, Some("Resources")),
+            row(2, JobState::Running, None),
+            row(3, JobState::Running, None),
+        ];
+        for tick in 1..CLAIM_TICKS {
+            let t = w.observe(12, &queue, &[], None);
+            assert_eq!(
+                t.won, None,
+                "tick {tick}: the claim file gets a moment to appear"
+            );
+        }
+        let t = w.observe(13, &queue, &[], None);
+        assert_eq!(t.won, Some(2), "then the best-ranked running job");
         assert_eq!(t.cancel, [1, 3], "losers cancelled, running ones too");
     }
 

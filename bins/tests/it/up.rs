@@ -211,3 +211,31 @@ fn attach_takes_an_allocation_record_and_runs_on_its_node() {
     );
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn scenario_idle_when_all_start_at_once_the_best_ranked_wins() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("up-best");
+    let jobs = tb.jobs();
+    for _ in 0..3 {
+        let out = tb
+            .rv(RV, &state)
+            .args(["up", "--gpu", "1", "--time", "30m", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let a = allocation(&out.stdout);
+        jobs.track(&a.job_id.to_string());
+        let name = tb.ssh(&format!("squeue -h -j {} -o %j", a.job_id)).stdout;
+        assert!(
+            name.trim().ends_with("-s1"),
+            "the cheapest strategy that starts now wins, not a random one: {name}"
+        );
+        tb.ssh(&format!("scancel {}", a.job_id));
+    }
+}
