@@ -191,3 +191,52 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
         "Ctrl-C cancelled every job of {ids:?}: {left:?}"
     );
 }
+
+#[test]
+fn scenario_busy_resume_picks_a_request_up_after_a_crash() {
+    let Some(tb) = Testbed::get() else { return };
+    let _busy = tb.scenario("busy");
+    let state = tb.control_dir("watch-resume");
+    let jobs = tb.jobs();
+    let (mut stages, mut watch) = pipeline(&tb, &state, &["--gpu", "1", "--time", "1h"]);
+    let records = read_until(&mut watch, |r| matches!(r, Record::Event(_)));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    for s in &mut stages {
+        s.wait().unwrap();
+    }
+    let ids = job_ids(&records);
+    for id in &ids {
+        jobs.track(id);
+    }
+    let request = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let out = tb
+        .rv(RV_WATCH, &state)
+        .args(["--resume", &request])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"type\":\"allocation\""), "{text}");
+    let left = settle(&tb, &ids, |s| s.len() == 1);
+    assert_eq!(left, ["RUNNING"], "one job of {ids:?}");
+    let bad = tb
+        .rv(RV_WATCH, &state)
+        .args(["--resume", "r-nope"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--resume: "));
+}
