@@ -18,6 +18,13 @@ fn main() -> ExitCode {
         let args = rv::commands::up::Args::from_arg_matches(sub).unwrap_or_else(|e| e.exit());
         return rv::commands::up::main(&args);
     }
+    if name == "completions" {
+        let shell = *sub
+            .get_one::<clap_complete::Shell>("shell")
+            .expect("required");
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), &rv::manual::completion(shell));
+        return ExitCode::SUCCESS;
+    }
     if cli::BUILTINS.iter().any(|&(builtin, _)| builtin == name) {
         eprintln!(
             "error: `rv {name}` is not implemented yet in rv {}",

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connect;
 pub mod exit;
 pub mod external;
+pub mod manual;
 pub mod plan;
 pub mod probe;
 pub mod profile;

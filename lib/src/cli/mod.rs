@@ -37,6 +37,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ),
     ("notify", "Email notifications on job events"),
     ("upgrade", "Install the latest rv over this one"),
+    (
+        "completions",
+        "Print shell completions (bash, zsh, fish, elvish, powershell)",
+    ),
 ];
 
 /// The pipeline tools, each its own binary, that also run as `rv <tool>`.
@@ -137,6 +141,11 @@ pub fn rv() -> Command {
 fn builtin(name: &'static str) -> Command {
     match name {
         "up" => <crate::commands::up::Args as clap::CommandFactory>::command().name("up"),
+        "completions" => Command::new("completions").arg(
+            Arg::new("shell")
+                .required(true)
+                .value_parser(clap::value_parser!(clap_complete::Shell)),
+        ),
         _ => Command::new(name).arg(
             Arg::new("args")
                 .num_args(0..)

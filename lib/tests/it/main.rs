@@ -3,5 +3,6 @@
 
 mod cluster;
 mod fixtures;
+mod manual;
 mod remote;
 mod testbed;

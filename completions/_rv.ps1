@@ -1,0 +1,239 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'rv'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'rv' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Get GPUs: plan strategies, submit them all, keep the first to start, attach')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Sync the project and run a command on the cluster')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List your requests, their strategies and jobs')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Cancel a job or a whole request')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Open a shell inside a running job')
+            [CompletionResult]::new('ssh', 'ssh', [CompletionResultType]::ParameterValue, 'Shell on a job''s node, or print an SSH config entry for editors')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show or follow a job''s output')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Connection, balance, storage, jobs and GPU availability at a glance')
+            [CompletionResult]::new('forward', 'forward', [CompletionResultType]::ParameterValue, 'Forward local ports to a job''s node')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Manage the encrypted secrets injected into jobs')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Estimate the service units a request costs')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command on the login node')
+            [CompletionResult]::new('gpu', 'gpu', [CompletionResultType]::ParameterValue, 'Show nvidia-smi for every node of a job')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'First-time setup: SSH key and config, account, storage, caches')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Email notifications on job events')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Install the latest rv over this one')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rv;up' {
+            [CompletionResult]::new('--gpu', '--gpu', [CompletionResultType]::ParameterName, 'GPUs in all (0: a CPU-only job)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'GPU type: a100, a6000, a40, h200, v100, rtx3090, mig, … (default: any)')
+            [CompletionResult]::new('--vram', '--vram', [CompletionResultType]::ParameterName, 'Minimum memory per GPU, in GB')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00)')
+            [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'Nodes (default: rv chooses among 1, 2 and 4)')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPUs per node')
+            [CompletionResult]::new('--mem', '--mem', [CompletionResultType]::ParameterName, 'Memory per node: 64G, 256G, 1T, 500M')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Partitions to stay within (comma separated or repeated)')
+            [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Partitions to stay within (comma separated or repeated)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Account to charge')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Account to charge')
+            [CompletionResult]::new('--constraint', '--constraint', [CompletionResultType]::ParameterName, 'An extra node feature constraint')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Nodes to avoid, as a host list (a[1-3],b2)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name for the jobs (letters, digits, `.`, `_`, `-`)')
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'The command the job runs (default: hold the allocation for a shell)')
+            [CompletionResult]::new('--max-strategies', '--max-strategies', [CompletionResultType]::ParameterName, 'Strategies to submit at most')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long: 30m, 2h')
+            [CompletionResult]::new('--mig', '--mig', [CompletionResultType]::ParameterName, 'A free MIG slice (one GPU of 10 GB)')
+            [CompletionResult]::new('--single-node', '--single-node', [CompletionResultType]::ParameterName, 'Only single-node topologies')
+            [CompletionResult]::new('--ray', '--ray', [CompletionResultType]::ParameterName, 'Start a Ray cluster over the job''s nodes (head on the first) before the command')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Show every strategy considered, kept or dropped, and why (on stderr)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show the plan and submit nothing (a table; NDJSON with --json)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the allocation as JSON and do not attach (the job keeps running)')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the job when the shell exits (or on Ctrl-C after it started)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rv;run' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;ps' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;stop' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;attach' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;ssh' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;logs' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;status' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;forward' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;env' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;cost' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;exec' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;gpu' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;init' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;notify' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;upgrade' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;help' {
+            [CompletionResult]::new('up', 'up', [CompletionResultType]::ParameterValue, 'Get GPUs: plan strategies, submit them all, keep the first to start, attach')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Sync the project and run a command on the cluster')
+            [CompletionResult]::new('ps', 'ps', [CompletionResultType]::ParameterValue, 'List your requests, their strategies and jobs')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Cancel a job or a whole request')
+            [CompletionResult]::new('attach', 'attach', [CompletionResultType]::ParameterValue, 'Open a shell inside a running job')
+            [CompletionResult]::new('ssh', 'ssh', [CompletionResultType]::ParameterValue, 'Shell on a job''s node, or print an SSH config entry for editors')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show or follow a job''s output')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Connection, balance, storage, jobs and GPU availability at a glance')
+            [CompletionResult]::new('forward', 'forward', [CompletionResultType]::ParameterValue, 'Forward local ports to a job''s node')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Manage the encrypted secrets injected into jobs')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'Estimate the service units a request costs')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command on the login node')
+            [CompletionResult]::new('gpu', 'gpu', [CompletionResultType]::ParameterValue, 'Show nvidia-smi for every node of a job')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'First-time setup: SSH key and config, account, storage, caches')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Email notifications on job events')
+            [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Install the latest rv over this one')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions (bash, zsh, fish, elvish, powershell)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rv;help;up' {
+            break
+        }
+        'rv;help;run' {
+            break
+        }
+        'rv;help;ps' {
+            break
+        }
+        'rv;help;stop' {
+            break
+        }
+        'rv;help;attach' {
+            break
+        }
+        'rv;help;ssh' {
+            break
+        }
+        'rv;help;logs' {
+            break
+        }
+        'rv;help;status' {
+            break
+        }
+        'rv;help;forward' {
+            break
+        }
+        'rv;help;env' {
+            break
+        }
+        'rv;help;cost' {
+            break
+        }
+        'rv;help;exec' {
+            break
+        }
+        'rv;help;gpu' {
+            break
+        }
+        'rv;help;init' {
+            break
+        }
+        'rv;help;notify' {
+            break
+        }
+        'rv;help;upgrade' {
+            break
+        }
+        'rv;help;completions' {
+            break
+        }
+        'rv;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,197 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[rv] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'rv'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'rv'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand up 'Get GPUs: plan strategies, submit them all, keep the first to start, attach'
+            cand run 'Sync the project and run a command on the cluster'
+            cand ps 'List your requests, their strategies and jobs'
+            cand stop 'Cancel a job or a whole request'
+            cand attach 'Open a shell inside a running job'
+            cand ssh 'Shell on a job''s node, or print an SSH config entry for editors'
+            cand logs 'Show or follow a job''s output'
+            cand status 'Connection, balance, storage, jobs and GPU availability at a glance'
+            cand forward 'Forward local ports to a job''s node'
+            cand env 'Manage the encrypted secrets injected into jobs'
+            cand cost 'Estimate the service units a request costs'
+            cand exec 'Run a command on the login node'
+            cand gpu 'Show nvidia-smi for every node of a job'
+            cand init 'First-time setup: SSH key and config, account, storage, caches'
+            cand notify 'Email notifications on job events'
+            cand upgrade 'Install the latest rv over this one'
+            cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rv;up'= {
+            cand --gpu 'GPUs in all (0: a CPU-only job)'
+            cand --type 'GPU type: a100, a6000, a40, h200, v100, rtx3090, mig, … (default: any)'
+            cand --vram 'Minimum memory per GPU, in GB'
+            cand --time 'Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00)'
+            cand --nodes 'Nodes (default: rv chooses among 1, 2 and 4)'
+            cand --cpus 'CPUs per node'
+            cand --mem 'Memory per node: 64G, 256G, 1T, 500M'
+            cand -p 'Partitions to stay within (comma separated or repeated)'
+            cand --partition 'Partitions to stay within (comma separated or repeated)'
+            cand -A 'Account to charge'
+            cand --account 'Account to charge'
+            cand --constraint 'An extra node feature constraint'
+            cand --exclude 'Nodes to avoid, as a host list (a[1-3],b2)'
+            cand --name 'A name for the jobs (letters, digits, `.`, `_`, `-`)'
+            cand --run 'The command the job runs (default: hold the allocation for a shell)'
+            cand --max-strategies 'Strategies to submit at most'
+            cand --timeout 'Give up waiting after this long: 30m, 2h'
+            cand --mig 'A free MIG slice (one GPU of 10 GB)'
+            cand --single-node 'Only single-node topologies'
+            cand --ray 'Start a Ray cluster over the job''s nodes (head on the first) before the command'
+            cand --explain 'Show every strategy considered, kept or dropped, and why (on stderr)'
+            cand --dry-run 'Show the plan and submit nothing (a table; NDJSON with --json)'
+            cand --json 'Print the allocation as JSON and do not attach (the job keeps running)'
+            cand --keep 'Keep the job when the shell exits (or on Ctrl-C after it started)'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rv;run'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;ps'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;stop'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;attach'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;ssh'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;logs'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;status'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;forward'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;env'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;cost'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;exec'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;gpu'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;init'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;notify'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;upgrade'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;help'= {
+            cand up 'Get GPUs: plan strategies, submit them all, keep the first to start, attach'
+            cand run 'Sync the project and run a command on the cluster'
+            cand ps 'List your requests, their strategies and jobs'
+            cand stop 'Cancel a job or a whole request'
+            cand attach 'Open a shell inside a running job'
+            cand ssh 'Shell on a job''s node, or print an SSH config entry for editors'
+            cand logs 'Show or follow a job''s output'
+            cand status 'Connection, balance, storage, jobs and GPU availability at a glance'
+            cand forward 'Forward local ports to a job''s node'
+            cand env 'Manage the encrypted secrets injected into jobs'
+            cand cost 'Estimate the service units a request costs'
+            cand exec 'Run a command on the login node'
+            cand gpu 'Show nvidia-smi for every node of a job'
+            cand init 'First-time setup: SSH key and config, account, storage, caches'
+            cand notify 'Email notifications on job events'
+            cand upgrade 'Install the latest rv over this one'
+            cand completions 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rv;help;up'= {
+        }
+        &'rv;help;run'= {
+        }
+        &'rv;help;ps'= {
+        }
+        &'rv;help;stop'= {
+        }
+        &'rv;help;attach'= {
+        }
+        &'rv;help;ssh'= {
+        }
+        &'rv;help;logs'= {
+        }
+        &'rv;help;status'= {
+        }
+        &'rv;help;forward'= {
+        }
+        &'rv;help;env'= {
+        }
+        &'rv;help;cost'= {
+        }
+        &'rv;help;exec'= {
+        }
+        &'rv;help;gpu'= {
+        }
+        &'rv;help;init'= {
+        }
+        &'rv;help;notify'= {
+        }
+        &'rv;help;upgrade'= {
+        }
+        &'rv;help;completions'= {
+        }
+        &'rv;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

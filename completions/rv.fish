@@ -1,0 +1,105 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_rv_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_rv_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_rv_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_rv_using_subcommand
+    set -l cmd (__fish_rv_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c rv -n "__fish_rv_needs_command" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_needs_command" -s V -l version -d 'Print version'
+complete -c rv -n "__fish_rv_needs_command" -f -a "up" -d 'Get GPUs: plan strategies, submit them all, keep the first to start, attach'
+complete -c rv -n "__fish_rv_needs_command" -f -a "run" -d 'Sync the project and run a command on the cluster'
+complete -c rv -n "__fish_rv_needs_command" -f -a "ps" -d 'List your requests, their strategies and jobs'
+complete -c rv -n "__fish_rv_needs_command" -f -a "stop" -d 'Cancel a job or a whole request'
+complete -c rv -n "__fish_rv_needs_command" -f -a "attach" -d 'Open a shell inside a running job'
+complete -c rv -n "__fish_rv_needs_command" -f -a "ssh" -d 'Shell on a job\'s node, or print an SSH config entry for editors'
+complete -c rv -n "__fish_rv_needs_command" -f -a "logs" -d 'Show or follow a job\'s output'
+complete -c rv -n "__fish_rv_needs_command" -f -a "status" -d 'Connection, balance, storage, jobs and GPU availability at a glance'
+complete -c rv -n "__fish_rv_needs_command" -f -a "forward" -d 'Forward local ports to a job\'s node'
+complete -c rv -n "__fish_rv_needs_command" -f -a "env" -d 'Manage the encrypted secrets injected into jobs'
+complete -c rv -n "__fish_rv_needs_command" -f -a "cost" -d 'Estimate the service units a request costs'
+complete -c rv -n "__fish_rv_needs_command" -f -a "exec" -d 'Run a command on the login node'
+complete -c rv -n "__fish_rv_needs_command" -f -a "gpu" -d 'Show nvidia-smi for every node of a job'
+complete -c rv -n "__fish_rv_needs_command" -f -a "init" -d 'First-time setup: SSH key and config, account, storage, caches'
+complete -c rv -n "__fish_rv_needs_command" -f -a "notify" -d 'Email notifications on job events'
+complete -c rv -n "__fish_rv_needs_command" -f -a "upgrade" -d 'Install the latest rv over this one'
+complete -c rv -n "__fish_rv_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c rv -n "__fish_rv_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l gpu -d 'GPUs in all (0: a CPU-only job)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l type -d 'GPU type: a100, a6000, a40, h200, v100, rtx3090, mig, … (default: any)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l vram -d 'Minimum memory per GPU, in GB' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l time -d 'Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l nodes -d 'Nodes (default: rv chooses among 1, 2 and 4)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l cpus -d 'CPUs per node' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l mem -d 'Memory per node: 64G, 256G, 1T, 500M' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -s p -l partition -d 'Partitions to stay within (comma separated or repeated)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -s A -l account -d 'Account to charge' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l constraint -d 'An extra node feature constraint' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l exclude -d 'Nodes to avoid, as a host list (a[1-3],b2)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l name -d 'A name for the jobs (letters, digits, `.`, `_`, `-`)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l run -d 'The command the job runs (default: hold the allocation for a shell)' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l max-strategies -d 'Strategies to submit at most' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l timeout -d 'Give up waiting after this long: 30m, 2h' -r
+complete -c rv -n "__fish_rv_using_subcommand up" -l mig -d 'A free MIG slice (one GPU of 10 GB)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l single-node -d 'Only single-node topologies'
+complete -c rv -n "__fish_rv_using_subcommand up" -l ray -d 'Start a Ray cluster over the job\'s nodes (head on the first) before the command'
+complete -c rv -n "__fish_rv_using_subcommand up" -l explain -d 'Show every strategy considered, kept or dropped, and why (on stderr)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l dry-run -d 'Show the plan and submit nothing (a table; NDJSON with --json)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l json -d 'Print the allocation as JSON and do not attach (the job keeps running)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l keep -d 'Keep the job when the shell exits (or on Ctrl-C after it started)'
+complete -c rv -n "__fish_rv_using_subcommand up" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rv -n "__fish_rv_using_subcommand up" -s V -l version -d 'Print version'
+complete -c rv -n "__fish_rv_using_subcommand run" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand ssh" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand status" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand forward" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand env" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand cost" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand gpu" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand init" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand notify" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand upgrade" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "up" -d 'Get GPUs: plan strategies, submit them all, keep the first to start, attach'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "run" -d 'Sync the project and run a command on the cluster'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "ps" -d 'List your requests, their strategies and jobs'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "stop" -d 'Cancel a job or a whole request'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "attach" -d 'Open a shell inside a running job'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "ssh" -d 'Shell on a job\'s node, or print an SSH config entry for editors'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "logs" -d 'Show or follow a job\'s output'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "status" -d 'Connection, balance, storage, jobs and GPU availability at a glance'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "forward" -d 'Forward local ports to a job\'s node'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "env" -d 'Manage the encrypted secrets injected into jobs'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "cost" -d 'Estimate the service units a request costs'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "exec" -d 'Run a command on the login node'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "gpu" -d 'Show nvidia-smi for every node of a job'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "init" -d 'First-time setup: SSH key and config, account, storage, caches'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "notify" -d 'Email notifications on job events'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "upgrade" -d 'Install the latest rv over this one'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c rv -n "__fish_rv_using_subcommand help; and not __fish_seen_subcommand_from up run ps stop attach ssh logs status forward env cost exec gpu init notify upgrade completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

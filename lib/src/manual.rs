@@ -1,0 +1,94 @@
+//! Man pages and shell completions, generated from the same clap definitions the binaries
+//! parse with, so they cannot drift: a test compares them with `man/` and `completions/`.
+
+use clap::Command;
+use clap_complete::Shell;
+
+use crate::cli::{self, TOOLS};
+
+/// The environment section every page carries.
+const ENVIRONMENT: &str = "ENVIRONMENT\n  \
+    RV_CONFIG       the config file (default ~/.rv/config.toml)\n  \
+    RV_STATE_DIR    rv's local state (default ~/.rv)\n  \
+    RV_SSH_HOST, RV_SSH_USER, RV_SSH_PORT, RV_SSH_KEY, RV_SSH_CONFIG\n                  \
+    how to reach the cluster (override [connection])\n  \
+    RV_PROFILE, RV_ACCOUNT, RV_GPU_TYPE, RV_TIME, RV_PARTITION, RV_SCRATCH, RV_REMOTE_HOME\n                  \
+    site profile and request defaults\n  \
+    NO_COLOR        plain output\n\n\
+    FILES\n  \
+    ~/.rv/config.toml        configuration\n  \
+    ~/.rv/profiles/*.toml    site profiles (add to or replace the built-in Rivanna one)\n  \
+    ~/.rv/requests/*.json    every request, recorded before it is submitted\n  \
+    ~/.rv/cm/                the SSH control sockets\n  \
+    /scratch/<user>/.rv/     scripts, claims, logs, checkpoints and env files on the cluster";
+
+/// Every command with a page: `rv`, each built-in `rv <sub>`, each `rv-*` tool.
+fn commands() -> Vec<(String, Command)> {
+    let rv = cli::rv();
+    let mut out = vec![("rv".to_owned(), rv.clone())];
+    for sub in rv.get_subcommands() {
+        let name = format!("rv-{}", sub.get_name());
+        // A tool's own page documents it; `rv attach` shares `rv-attach`'s.
+        if TOOLS.iter().any(|t| t.binary() == name) {
+            continue;
+        }
+        out.push((name.clone(), sub.clone().name(name)));
+    }
+    for tool in TOOLS {
+        out.push((tool.binary().to_owned(), tool.command()));
+    }
+    out
+}
+
+/// The man pages: (`file name`, roff).
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    commands()
+        .into_iter()
+        .map(|(name, cmd)| {
+            let long = match cmd.get_after_long_help().or(cmd.get_after_help()) {
+                Some(after) => format!("{after}\n\n{ENVIRONMENT}"),
+                None => ENVIRONMENT.to_owned(),
+            };
+            let cmd = cmd.after_long_help(long).version(env!("CARGO_PKG_VERSION"));
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .expect("rendering to memory cannot fail");
+            (format!("{name}.1"), page)
+        })
+        .collect()
+}
+
+/// The shells rv writes completions for.
+pub const SHELLS: &[Shell] = &[
+    Shell::Bash,
+    Shell::Zsh,
+    Shell::Fish,
+    Shell::Elvish,
+    Shell::PowerShell,
+];
+
+/// Completions of `rv` for `shell`.
+pub fn completion(shell: Shell) -> Vec<u8> {
+    let mut cmd = cli::rv();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "rv", &mut out);
+    out
+}
+
+/// The completion files: (`file name`, script).
+pub fn completions() -> Vec<(String, Vec<u8>)> {
+    SHELLS
+        .iter()
+        .map(|&shell| {
+            let name = match shell {
+                Shell::Bash => "rv.bash".to_owned(),
+                Shell::Zsh => "_rv".to_owned(),
+                Shell::Fish => "rv.fish".to_owned(),
+                Shell::Elvish => "rv.elv".to_owned(),
+                _ => "_rv.ps1".to_owned(),
+            };
+            (name, completion(shell))
+        })
+        .collect()
+}
