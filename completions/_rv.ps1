@@ -83,13 +83,21 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;ps' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also jobs that ended in the last 7 days (from accounting)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the jobs as a JSON array')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;stop' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Cancel every job of yours')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask before `--all`')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask before `--all`')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was cancelled as JSON')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;attach' {

@@ -551,7 +551,7 @@ _rv() {
             return 0
             ;;
         rv__subcmd__ps)
-            opts="-h --help"
+            opts="-h --all --json --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,7 +607,7 @@ _rv() {
             return 0
             ;;
         rv__subcmd__stop)
-            opts="-h --help"
+            opts="-y -h --all --yes --json --local --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -77,12 +77,20 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help'
         }
         &'rv;ps'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --all 'Also jobs that ended in the last 7 days (from accounting)'
+            cand --json 'Print the jobs as a JSON array'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;stop'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --all 'Cancel every job of yours'
+            cand -y 'Do not ask before `--all`'
+            cand --yes 'Do not ask before `--all`'
+            cand --json 'Print what was cancelled as JSON'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;attach'= {
             cand -h 'Print help'

@@ -13,17 +13,8 @@ fn main() -> ExitCode {
     let Some((name, sub)) = matches.subcommand() else {
         unreachable!("clap enforces subcommand_required")
     };
-    if name == "up" {
-        use clap::FromArgMatches;
-        let args = rv::commands::up::Args::from_arg_matches(sub).unwrap_or_else(|e| e.exit());
-        return rv::commands::up::main(&args);
-    }
-    if name == "completions" {
-        let shell = *sub
-            .get_one::<clap_complete::Shell>("shell")
-            .expect("required");
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), &rv::manual::completion(shell));
-        return ExitCode::SUCCESS;
+    if let Some(code) = rv::commands::builtin(name, sub) {
+        return code;
     }
     if cli::BUILTINS.iter().any(|&(builtin, _)| builtin == name) {
         eprintln!(

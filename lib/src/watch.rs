@@ -243,7 +243,8 @@ impl Watch {
     }
 }
 
-fn state_name(state: &JobState) -> String {
+/// A job state as Slurm spells it (`RUNNING`, `OUT_OF_MEMORY`, …).
+pub fn state_name(state: &JobState) -> String {
     match serde_json::to_value(state) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{state:?}").to_uppercase(),

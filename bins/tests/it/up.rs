@@ -245,3 +245,69 @@ fn scenario_idle_when_all_start_at_once_the_best_ranked_wins() {
         tb.ssh(&format!("scancel {}", a.job_id));
     }
 }
+
+#[test]
+fn scenario_idle_ps_shows_a_request_and_stop_cancels_it() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("ps-stop");
+    let jobs = tb.jobs();
+    let out = tb
+        .rv(RV, &state)
+        .args(["up", "--gpu", "1", "--time", "30m", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = allocation(&out.stdout);
+    jobs.track(&a.job_id.to_string());
+
+    let ps = tb.rv(RV, &state).args(["ps", "--json"]).output().unwrap();
+    assert!(ps.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&ps.stdout).unwrap();
+    let mine: Vec<&serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["request"] == a.request.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "only the winner is still queued: {rows:#}");
+    assert_eq!(mine[0]["state"], "RUNNING");
+    assert_eq!(mine[0]["job_id"], a.job_id.to_string());
+    let table = tb.rv(RV, &state).arg("ps").output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains(&a.request));
+
+    let stop = tb
+        .rv(RV, &state)
+        .args(["stop", &a.request, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    let cancelled: serde_json::Value = serde_json::from_slice(&stop.stdout).unwrap();
+    assert_eq!(cancelled["cancelled"], serde_json::json!([a.job_id]));
+    let state_now = jobs.wait_for_state(
+        &a.job_id.to_string(),
+        &["CANCELLED"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(state_now.as_deref(), Ok("CANCELLED"));
+
+    let bad = tb
+        .rv(RV, &state)
+        .args(["stop", "--all"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "--all needs --yes without a terminal"
+    );
+}

@@ -141,6 +141,8 @@ pub fn rv() -> Command {
 fn builtin(name: &'static str) -> Command {
     match name {
         "up" => <crate::commands::up::Args as clap::CommandFactory>::command().name("up"),
+        "stop" => <crate::commands::stop::Args as clap::CommandFactory>::command().name("stop"),
+        "ps" => <crate::commands::ps::Args as clap::CommandFactory>::command().name("ps"),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

@@ -4,6 +4,8 @@
 pub mod attach;
 pub mod plan;
 pub mod probe;
+pub mod ps;
+pub mod stop;
 pub mod submit;
 pub mod up;
 pub mod watch;
@@ -18,6 +20,24 @@ use crate::profile::Profile;
 use crate::records::{Envelope, ErrorRecord, Line, Record, RecordError, read_line};
 use crate::remote::transport::SshTarget;
 use crate::state::StateDir;
+
+/// Runs the built-in `rv <name>` subcommands that are implemented; `None` for the others.
+pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
+    use clap::FromArgMatches;
+    Some(match name {
+        "up" => up::main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "completions" => {
+            let shell = *matches
+                .get_one::<clap_complete::Shell>("shell")
+                .expect("required");
+            let _ = std::io::stdout().write_all(&crate::manual::completion(shell));
+            ExitCode::SUCCESS
+        }
+        _ => return None,
+    })
+}
 
 /// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
 /// error: it returns `false` so the caller stops quietly.

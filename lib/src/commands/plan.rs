@@ -32,7 +32,6 @@ pub struct Args {
 
 /// The flags of a request, shared by `rv-plan` and `rv up`.
 #[derive(Debug, clap::Args)]
-#[allow(clippy::struct_excessive_bools)] // command-line switches
 pub struct RequestArgs {
     /// GPUs in all (0: a CPU-only job).
     #[arg(long, value_name = "N", default_value_t = 1)]

@@ -25,7 +25,6 @@ use crate::submit;
 /// `--keep`. Ctrl-C while waiting cancels every job of the request.
 #[derive(Debug, Parser)]
 #[command(name = "rv up", version, after_help = EXIT_CODES)]
-#[allow(clippy::struct_excessive_bools)] // command-line switches
 pub struct Args {
     /// What to ask for.
     #[command(flatten)]

@@ -96,7 +96,6 @@ pub const COMMAND: &str = "sinfo -h -N -O 'NodeList:80|,Partition:80|,StateLong:
 /// A node's state: its base state and the flags Slurm appends as suffix characters (each
 /// suffix is independent, hence the booleans).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[allow(clippy::struct_excessive_bools)]
 pub struct NodeState {
     /// The base state, lower case without suffixes (`idle`, `mixed`, `allocated`, `drained`,
     /// `down`, `inval`, `reserved`, `planned`, …), with compact forms (`mix`, `alloc`,

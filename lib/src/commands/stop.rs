@@ -1,0 +1,164 @@
+//! `rv stop`: cancel a job, a whole request, or all your jobs, in one round trip.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit;
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::script::Paths;
+use crate::shell::quote;
+
+use super::{Context, fail, print_lines};
+
+/// Cancel a job or a whole request (every strategy and segment of it).
+///
+/// TARGET is a job id, or a request id (`r-…`, as `rv up` and `rv-plan` print it), whose
+/// jobs are taken from the local record and from the request's job list on the cluster;
+/// the request's env file is removed too, so secrets of jobs that never started do not stay
+/// on disk.
+#[derive(Debug, Parser)]
+#[command(name = "rv stop", after_help = EXIT_CODES)]
+pub struct Args {
+    /// A job id or a request id.
+    #[arg(required_unless_present = "all")]
+    pub target: Option<String>,
+    /// Cancel every job of yours.
+    #[arg(long, conflicts_with = "target")]
+    pub all: bool,
+    /// Do not ask before `--all`.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print what was cancelled as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 cancelled (or nothing was left to cancel); 1 the cluster refused or could not be reached; \
+     2 bad arguments, or --all without --yes and no terminal to ask.";
+
+/// What to cancel.
+#[derive(Debug, PartialEq, Eq)]
+enum What {
+    Job(u64),
+    Request(String),
+    All,
+}
+
+fn what(args: &Args) -> Result<What, String> {
+    if args.all {
+        return Ok(What::All);
+    }
+    let t = args.target.as_deref().unwrap_or_default();
+    if let Ok(id) = t.parse::<u64>() {
+        return Ok(What::Job(id));
+    }
+    if t.starts_with("r-") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Ok(What::Request(t.to_owned()));
+    }
+    Err(format!("{t:?} is neither a job id nor a request id (r-…)"))
+}
+
+/// Runs `rv stop`.
+pub fn main(args: &Args) -> ExitCode {
+    let target = match what(args) {
+        Ok(w) => w,
+        Err(e) => return fail("rv stop", &e, exit::USAGE),
+    };
+    if target == What::All && !args.yes {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return fail(
+                "rv stop",
+                "--all cancels every job of yours: add --yes",
+                exit::USAGE,
+            );
+        }
+        eprint!("Cancel every job of yours? [y/N] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !answer.trim().eq_ignore_ascii_case("y") {
+            eprintln!("rv stop: nothing cancelled");
+            return ExitCode::SUCCESS;
+        }
+    }
+    let ctx = match Context::load("rv stop", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let script = match &target {
+        What::Job(id) => format!("squeue -h -j {id} -o %i 2>/dev/null; scancel {id}"),
+        What::All => "squeue -h -u \"$USER\" -o %i; scancel -u \"$USER\"".to_owned(),
+        What::Request(id) => {
+            let local = ctx.state.root().join(format!("requests/{id}.json"));
+            let record: serde_json::Value = std::fs::read_to_string(&local)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default();
+            let ids: Vec<String> = record["submissions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["job_id"].as_u64().map(|j| j.to_string()))
+                .collect();
+            let dir = record["request_dir"].as_str().map(str::to_owned);
+            let paths = dir.clone().map(|d| {
+                d.rsplit_once("/.rv/")
+                    .map(|(s, _)| s.to_owned())
+                    .unwrap_or(d)
+            });
+            let (rdir, env) = match paths {
+                Some(scratch) => {
+                    let p = Paths { scratch };
+                    (p.request_dir(id), p.env_file(id))
+                }
+                None => ("\"$RV_NONE\"".to_owned(), "\"$RV_NONE\"".to_owned()),
+            };
+            // Known ids, plus every job the cluster lists for the request (segments too).
+            format!(
+                "ids=\" {} $(cat {}/jobs 2>/dev/null | tr '\\n' ' ') \"; \
+                 live=$(squeue -h -u \"$USER\" -o %i | awk -v ids=\"$ids\" 'index(ids, \" \" $1 \" \")'); \
+                 echo \"$live\"; [ -z \"$live\" ] || scancel $live; rm -f {}",
+                ids.join(" "),
+                quote(&rdir),
+                quote(&env)
+            )
+        }
+    };
+    let mut batch = Batch::new();
+    let i = batch.command(script);
+    let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()));
+    match reply {
+        Ok(r) if r.outputs[i].ok() => {
+            let cancelled: Vec<u64> = r.outputs[i]
+                .stdout
+                .split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            if args.json {
+                let _ = print_lines([serde_json::json!({ "cancelled": cancelled })
+                    .to_string()
+                    .as_str()]);
+            } else if cancelled.is_empty() {
+                eprintln!("rv stop: nothing was running or waiting");
+            } else {
+                eprintln!(
+                    "rv stop: cancelled {}",
+                    cancelled
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(r) => fail("rv stop", r.outputs[i].stderr.trim(), exit::FAILURE),
+        Err(e) => fail("rv stop", &e, exit::FAILURE),
+    }
+}
