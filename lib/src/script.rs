@@ -127,6 +127,11 @@ fn directives(job: &Job) -> Vec<String> {
     if let Some(m) = s.mem_mb {
         d.push(format!("--mem={m}M"));
     }
+    // Warns the batch shell before the time limit (rounded up by Slurm's resolution).
+    d.push(format!(
+        "--signal=B:USR2@{}",
+        (s.time / 10).clamp(60, CHECKPOINT_WARNING_SECS)
+    ));
     d.push(format!("--output={}/%x-%j.out", job.paths.logs()));
     d.push(format!("--error={}/%x-%j.err", job.paths.logs()));
     d
@@ -160,9 +165,41 @@ pub fn render(job: &Job) -> String {
     }
     out.push_str(CLAIM_GATE);
     out.push_str(&environment(job));
+    out.push_str(EVENTS);
     out.push_str(&body(job));
     out
 }
+
+/// Job events for `rv notify`, sent only when the env file sets `RV_NOTIFY_URL` and
+/// `RV_NOTIFY_TOKEN` (never in the script text). Each is a JSON body signed with
+/// HMAC-SHA256 over `<timestamp>.<body>` using the token; the key stays in the environment,
+/// out of `ps`. STARTED when the job (not a later segment) starts; TIMEOUT when Slurm warns
+/// of the time limit (`--signal=B:USR2`); CANCELLED on SIGTERM otherwise; COMPLETED,
+/// FAILED or RESUBMITTED at the end, in the foreground so the job's end does not cut it off.
+const EVENTS: &str = r#"
+# --- job events (only when the env file sets RV_NOTIFY_URL and RV_NOTIFY_TOKEN)
+rv_notify() {
+  [ -n "${RV_NOTIFY_URL:-}" ] && [ -n "${RV_NOTIFY_TOKEN:-}" ] || return 0
+  rv_ts=$(date +%s)
+  rv_body=$(printf '{"request":"%s","job_id":"%s","job_name":"%s","event":"%s","node":"%s","segment":%s,"code":%s,"time":%s}'     "$RV_REQUEST" "$SLURM_JOB_ID" "$SLURM_JOB_NAME" "$1" "${SLURMD_NODENAME:-}" "${RV_SEGMENT:-1}" "${2:-null}" "$rv_ts")
+  rv_sig=$(printf '%s.%s' "$rv_ts" "$rv_body" | RV_KEY="$RV_NOTIFY_TOKEN" python3 -c     'import hashlib, hmac, os, sys; print(hmac.new(os.environ["RV_KEY"].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())' 2>/dev/null) || return 0
+  curl -fsS -m 10 -X POST "$RV_NOTIFY_URL" -H 'Content-Type: application/json'     -H "X-Rv-Timestamp: $rv_ts" -H "X-Rv-Signature: sha256=$rv_sig" --data "$rv_body" >/dev/null 2>&1 || true
+}
+rv_timing_out=
+trap 'rv_timing_out=1; rv_notify TIMEOUT' USR2
+trap '[ -n "$rv_timing_out" ] || rv_notify CANCELLED; exit 143' TERM
+[ "${RV_SEGMENT:-1}" -gt 1 ] || rv_notify STARTED
+# Waits for process $1 while the traps above run; returns its exit code.
+# shellcheck disable=SC2317 # not every body uses it
+rv_wait() {
+  while :; do
+    wait "$1"
+    rv_rc=$?
+    if [ "$rv_rc" -gt 128 ] && kill -0 "$1" 2>/dev/null; then continue; fi
+    return "$rv_rc"
+  done
+}
+"#;
 
 /// The claim gate. `RV_PREV_JOB` is set on a checkpoint segment by the segment before it,
 /// which holds the claim and hands it on.
@@ -242,7 +279,7 @@ fn body(job: &Job) -> String {
     let Some(command) = job.request.command.as_deref() else {
         // A holder keeps the allocation for `rv attach`; a bare shell would exit at once.
         return format!(
-            "{ray}\n# --- hold the allocation for an interactive shell\nexec sleep infinity\n"
+            "{ray}\n# --- hold the allocation for an interactive shell\nsleep infinity &\nrv_wait $!\n"
         );
     };
     let cd = job
@@ -259,7 +296,9 @@ fn body(job: &Job) -> String {
     let literal = "# shellcheck disable=SC2016 # expanded where it runs\n";
     if s.segments <= 1 {
         let note = if s.nodes > 1 { literal } else { "" };
-        return format!("{ray}\n# --- run\n{cd}{note}{run}\n");
+        return format!(
+            "{ray}\n# --- run (in the background, so the event traps can run)\n{cd}{note}{{ {run}\n}} &\nrv_wait $!\nrv_rc=$?\nif [ \"$rv_rc\" -eq 0 ]; then rv_notify COMPLETED 0; else rv_notify FAILED \"$rv_rc\"; fi\nexit \"$rv_rc\"\n"
+        );
     }
     let segments = format!(
         r#"
@@ -279,9 +318,11 @@ if [ "$rv_rc" -eq 124 ] && [ "$rv_elapsed" -lt "$RV_TOTAL_SECONDS" ]; then
   rv_next=$(sbatch --parsable --export=ALL,RV_SEGMENT=$((RV_SEGMENT + 1)),RV_ELAPSED="$rv_elapsed",RV_PREV_JOB="$SLURM_JOB_ID" "$RV_SCRIPT")
   echo "${{rv_next%%;*}}" >>"$RV_REQUEST_DIR/jobs"
   echo "rv: segment $RV_SEGMENT timed out after $((rv_elapsed - RV_ELAPSED)) s; segment $((RV_SEGMENT + 1)) is job $rv_next" >&2
+  rv_notify RESUBMITTED "$rv_rc"
   exit 0
 fi
 rm -f "$RV_ENV_FILE"
+if [ "$rv_rc" -eq 0 ] || [ "$rv_rc" -eq 124 ]; then rv_notify COMPLETED "$rv_rc"; else rv_notify FAILED "$rv_rc"; fi
 exit "$rv_rc"
 "#,
         warn = CHECKPOINT_WARNING_SECS,

@@ -12,7 +12,7 @@ const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
 const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
 
 /// Submits one CPU-only strategy of `segment` seconds, `segments` of them for `total`
-/// seconds, running `command`; returns the request id and the first job id.
+/// seconds, running `command`; returns the first job id.
 fn submit_chain(
     tb: &Testbed,
     state: &ControlDir,
@@ -20,6 +20,19 @@ fn submit_chain(
     command: &str,
     segment: u64,
     total: u64,
+) -> u64 {
+    submit_with_env(tb, state, id, Some(command), segment, total, &[])
+}
+
+/// As [`submit_chain`], with variables for the env file; `command` `None` submits a holder.
+fn submit_with_env(
+    tb: &Testbed,
+    state: &ControlDir,
+    id: &str,
+    command: Option<&str>,
+    segment: u64,
+    total: u64,
+    env: &[String],
 ) -> u64 {
     let cluster = Cluster {
         host: "rv-cluster".into(),
@@ -45,7 +58,7 @@ fn submit_chain(
         account: None,
         constraint: None,
         exclude: vec![],
-        command: Some(command.into()),
+        command: command.map(str::to_owned),
         ray: false,
     };
     let strategy = Strategy {
@@ -78,6 +91,7 @@ fn submit_chain(
     .collect();
     let mut child = tb
         .rv(RV_SUBMIT, state)
+        .args(env.iter().flat_map(|e| ["--env", e.as_str()]))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -254,4 +268,110 @@ fn scenario_idle_two_nodes_of_four_gpus_get_distinct_ranks() {
             .all(|l| l[3] == "0,1,2,3" && l[4] == "a6000-01"),
         "4 GPUs each, one master: {ranks}"
     );
+}
+
+/// A loopback HTTP server that checks each event's signature with `token` and appends
+/// `EVENT ok|forged` lines to a file.
+struct EventSink {
+    child: std::process::Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl EventSink {
+    fn start(token: &str) -> Self {
+        let log =
+            std::env::temp_dir().join(format!("rv-events-{}-{}", std::process::id(), token.len()));
+        let _ = std::fs::remove_file(&log);
+        let server = r#"
+import hashlib, hmac, http.server, json, os, sys
+token, log = os.environ["SINK_TOKEN"].encode(), os.environ["SINK_LOG"]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        ts = self.headers.get("X-Rv-Timestamp", "")
+        want = "sha256=" + hmac.new(token, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+        ok = hmac.compare_digest(want, self.headers.get("X-Rv-Signature", ""))
+        with open(log, "a") as f:
+            f.write("%s %s\n" % (json.loads(body)["event"], "ok" if ok else "forged"))
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut child = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(server)
+            .env("SINK_TOKEN", token)
+            .env("SINK_LOG", &log)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 is installed");
+        let mut port = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut port,
+        )
+        .unwrap();
+        EventSink {
+            child,
+            url: format!("http://127.0.0.1:{}/api/notify", port.trim()),
+            log,
+        }
+    }
+
+    /// The events received, waiting until `want` of them arrived (or 120 s).
+    fn events(&self, want: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let events: Vec<String> = text.lines().map(str::to_owned).collect();
+            if events.len() >= want || Instant::now() > deadline {
+                return events;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for EventSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+#[test]
+fn scenario_idle_jobs_send_signed_events_started_completed_failed_and_timeout() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("events");
+    let jobs = tb.jobs();
+    let token = "rvt_test-token $with 'quotes'";
+    let cases = [
+        (Some("true"), 600, vec!["STARTED ok", "COMPLETED ok"]),
+        (Some("exit 3"), 600, vec!["STARTED ok", "FAILED ok"]),
+        (None, 60, vec!["STARTED ok", "TIMEOUT ok"]),
+    ];
+    for (command, limit, want) in cases {
+        let sink = EventSink::start(token);
+        let env = [
+            format!("RV_NOTIFY_URL={}", sink.url),
+            format!("RV_NOTIFY_TOKEN={token}"),
+        ];
+        let id = unique("events");
+        let job = submit_with_env(&tb, &state, &id, command, limit, limit, &env);
+        jobs.track(&job.to_string());
+        let events = sink.events(want.len());
+        assert_eq!(events, want, "{command:?}");
+        let script = tb
+            .ssh(&format!("cat /scratch/rvtest/.rv/requests/{id}/s1.sh"))
+            .expect_ok("script");
+        assert!(
+            !script.contains("rvt_test-token"),
+            "the token is never in the script"
+        );
+    }
 }
