@@ -40,7 +40,7 @@ pub const EXIT_CODES: &str =
     "Exit codes: 0 success; 1 the cluster could not be read; 2 bad flags or configuration.";
 
 /// Runs `rv-probe`.
-pub fn main(args: Args) -> ExitCode {
+pub fn main(args: &Args) -> ExitCode {
     let ctx = match Context::load("rv-probe", args.local) {
         Ok(c) => c,
         Err(code) => return code,
@@ -52,7 +52,7 @@ pub fn main(args: Args) -> ExitCode {
     };
     let options = Options {
         gpus: args.gpu,
-        account: args.account.or(ctx.config.defaults.account.clone()),
+        account: args.account.clone().or(ctx.config.defaults.account.clone()),
         test_only: !args.no_test_only,
     };
     let snapshot = ctx.remote(async |c| {
