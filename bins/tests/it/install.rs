@@ -1,0 +1,166 @@
+//! install.sh against a local download server holding freshly built binaries.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const TOOLS: [&str; 6] = [
+    "rv-probe",
+    "rv-plan",
+    "rv-submit",
+    "rv-watch",
+    "rv-attach",
+    "rv-sync",
+];
+
+fn bin(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_rv")).with_file_name(name)
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn platform() -> String {
+    let os = if cfg!(target_os = "macos") {
+        "macos"
+    } else {
+        "linux"
+    };
+    let arch = if cfg!(target_arch = "aarch64") {
+        "aarch64"
+    } else {
+        "x86_64"
+    };
+    format!("rv-{os}-{arch}")
+}
+
+/// A release in `dir`: binaries, man and completion archives, SHA256SUMS.
+fn release(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = platform();
+    std::fs::copy(bin("rv"), dir.join(&p)).unwrap();
+    for t in TOOLS {
+        std::fs::copy(bin(t), dir.join(format!("{p}-{t}"))).unwrap();
+    }
+    for (archive, content) in [
+        ("rv-man.tar.gz", "man"),
+        ("rv-completions.tar.gz", "completions"),
+    ] {
+        let ok = Command::new("tar")
+            .arg("-czf")
+            .arg(dir.join(archive))
+            .arg("-C")
+            .arg(repo())
+            .arg(content)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    let sums = Command::new("sh")
+        .arg("-c")
+        .arg("sha256sum -- * ")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    std::fs::write(dir.join("SHA256SUMS"), sums.stdout).unwrap();
+}
+
+/// Serves `root` on loopback; returns the server and its base URL.
+fn serve(root: &Path) -> (Child, String) {
+    let mut child = Command::new("python3")
+        .args(["-c", "import functools, http.server, sys\nh = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])\nh.log_message = lambda *a: None\ns = http.server.ThreadingHTTPServer(('127.0.0.1', 0), h)\nprint(s.server_address[1], flush=True)\ns.serve_forever()"])
+        .arg(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    (child, format!("http://127.0.0.1:{}", port.trim()))
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rv-install-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn install(base: &str, home: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("sh")
+        .arg(repo().join("install.sh"))
+        .args(args)
+        .env("HOME", home)
+        .env("SHELL", "/bin/bash")
+        .env("RV_DOWNLOAD_BASE", base)
+        .env("RV_GITHUB_REPO", "invalid/invalid")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("RV_INSTALL_DIR")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn installs_and_verifies_from_the_download_server() {
+    let root = scratch("ok");
+    release(&root.join("latest"));
+    release(&root.join(env!("CARGO_PKG_VERSION")));
+    let (mut server, base) = serve(&root);
+    for args in [&[][..], &["--version", env!("CARGO_PKG_VERSION")][..]] {
+        let home = scratch("home");
+        let out = install(&base, &home, args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rv = home.join(".local/bin/rv");
+        let version = Command::new(&rv).arg("--version").output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&version.stdout),
+            format!("rv {}\n", env!("CARGO_PKG_VERSION"))
+        );
+        for t in TOOLS {
+            assert!(home.join(".local/bin").join(t).is_file(), "{t}");
+        }
+        assert!(home.join(".local/share/man/man1/rv-up.1").is_file());
+        assert!(
+            home.join(".local/share/bash-completion/completions/rv")
+                .is_file()
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("add "),
+            "a PATH hint"
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn a_tampered_binary_is_refused_and_nothing_installed() {
+    let root = scratch("tampered");
+    let latest = root.join("latest");
+    release(&latest);
+    let binary = latest.join(platform());
+    let mut bytes = std::fs::read(&binary).unwrap();
+    bytes.extend_from_slice(b"evil");
+    std::fs::write(&binary, bytes).unwrap();
+    let (mut server, base) = serve(&root);
+    let home = scratch("tampered-home");
+    let out = install(&base, &home, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&format!("checksum mismatch for {}", platform())),
+        "{err}"
+    );
+    assert!(!home.join(".local/bin").exists(), "nothing installed");
+    let bad = install(&base, &home, &["--nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let _ = server.kill();
+    let _ = server.wait();
+}
