@@ -131,8 +131,15 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;cost' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--gpu', '--gpu', [CompletionResultType]::ParameterName, 'GPUs (0: a CPU-only job, priced by --cpus)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'GPU type (default: a table over every type)')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU cores, for a CPU-only job')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'How long: 2h, 90m, 1d12h, 2:59:00')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not read the balance from the cluster')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the estimate as JSON')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;exec' {

@@ -117,8 +117,15 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help'
         }
         &'rv;cost'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --gpu 'GPUs (0: a CPU-only job, priced by --cpus)'
+            cand --type 'GPU type (default: a table over every type)'
+            cand --cpus 'CPU cores, for a CPU-only job'
+            cand --time 'How long: 2h, 90m, 1d12h, 2:59:00'
+            cand --offline 'Do not read the balance from the cluster'
+            cand --json 'Print the estimate as JSON'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;exec'= {
             cand -h 'Print help'

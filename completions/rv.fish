@@ -85,7 +85,14 @@ complete -c rv -n "__fish_rv_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand status" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand forward" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand env" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand cost" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand cost" -l gpu -d 'GPUs (0: a CPU-only job, priced by --cpus)' -r
+complete -c rv -n "__fish_rv_using_subcommand cost" -l type -d 'GPU type (default: a table over every type)' -r
+complete -c rv -n "__fish_rv_using_subcommand cost" -l cpus -d 'CPU cores, for a CPU-only job' -r
+complete -c rv -n "__fish_rv_using_subcommand cost" -l time -d 'How long: 2h, 90m, 1d12h, 2:59:00' -r
+complete -c rv -n "__fish_rv_using_subcommand cost" -l offline -d 'Do not read the balance from the cluster'
+complete -c rv -n "__fish_rv_using_subcommand cost" -l json -d 'Print the estimate as JSON'
+complete -c rv -n "__fish_rv_using_subcommand cost" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand cost" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand gpu" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand init" -s h -l help -d 'Print help'

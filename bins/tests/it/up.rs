@@ -311,3 +311,30 @@ fn scenario_idle_ps_shows_a_request_and_stop_cancels_it() {
         "--all needs --yes without a terminal"
     );
 }
+
+#[test]
+fn cost_prices_a_request_against_the_balance() {
+    let Some(tb) = Testbed::get() else { return };
+    let state = tb.control_dir("cost");
+    let out = tb
+        .rv(RV, &state)
+        .args([
+            "cost", "--gpu", "4", "--type", "a100-80", "--time", "24h", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["prices"][0]["service_units"], 48_853.44);
+    assert_eq!(v["available"], 874_221, "from the testbed's `allocations`");
+    let bad = tb
+        .rv(RV, &state)
+        .args(["cost", "--time", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

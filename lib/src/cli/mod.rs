@@ -143,6 +143,7 @@ fn builtin(name: &'static str) -> Command {
         "up" => <crate::commands::up::Args as clap::CommandFactory>::command().name("up"),
         "stop" => <crate::commands::stop::Args as clap::CommandFactory>::command().name("stop"),
         "ps" => <crate::commands::ps::Args as clap::CommandFactory>::command().name("ps"),
+        "cost" => <crate::commands::cost::Args as clap::CommandFactory>::command().name("cost"),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

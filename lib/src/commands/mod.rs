@@ -2,6 +2,7 @@
 //! they call lives in the domain modules.
 
 pub mod attach;
+pub mod cost;
 pub mod plan;
 pub mod probe;
 pub mod ps;
@@ -26,6 +27,7 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
     use clap::FromArgMatches;
     Some(match name {
         "up" => up::main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "cost" => cost::main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {
