@@ -8,6 +8,7 @@ use crate::records::{Request, Strategy, Submission};
 use crate::remote::batch::{Batch, Reply, Upload};
 use crate::script::{self, Job, Paths};
 use crate::shell::quote;
+use crate::state::StateDir;
 
 /// What one round trip will do, and how to read its reply.
 #[derive(Debug)]
@@ -119,6 +120,60 @@ impl Prepared {
                     error,
                 }
             })
+            .collect()
+    }
+}
+
+/// What rv keeps locally about a request (`~/.rv/requests/<id>.json`): written before
+/// anything is submitted and again with the job ids, read back by `rv-watch --resume` and
+/// `rv stop`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Recorded {
+    /// The host the request went to.
+    pub host: String,
+    /// The request.
+    pub request: Request,
+    /// Its strategies.
+    pub strategies: Vec<Strategy>,
+    /// Scratch on the cluster, where its scripts, claim and env file are.
+    pub scratch: String,
+    /// What became of each strategy (empty until the round trip returns).
+    pub submissions: Vec<Submission>,
+}
+
+impl Recorded {
+    /// Writes the record, privately.
+    pub fn save(&self, state: &StateDir) -> std::io::Result<std::path::PathBuf> {
+        let text = serde_json::to_string(self).expect("records always serialize");
+        state.write_private(
+            &format!("requests/{}.json", self.request.id),
+            text.as_bytes(),
+        )
+    }
+
+    /// Reads the record of request `id`.
+    pub fn load(state: &StateDir, id: &str) -> Result<Self, String> {
+        if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(format!("{id:?} is not a request id"));
+        }
+        let path = state.root().join(format!("requests/{id}.json"));
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Where the request's files are on the cluster.
+    pub fn paths(&self) -> Paths {
+        Paths {
+            scratch: self.scratch.clone(),
+        }
+    }
+
+    /// The submitted jobs and their strategies.
+    pub fn jobs(&self) -> Vec<(u64, Option<String>)> {
+        self.submissions
+            .iter()
+            .filter_map(|s| Some((s.job_id?, Some(s.strategy.clone()))))
             .collect()
     }
 }

@@ -152,6 +152,18 @@ impl Context {
             .map_or_else(|| "localhost".to_owned(), |t| t.host.clone())
     }
 
+    /// Where rv's files go on the cluster: the configured scratch, else `/scratch/<user>`.
+    pub fn paths(&self, user: &str) -> crate::script::Paths {
+        crate::script::Paths {
+            scratch: self
+                .config
+                .paths
+                .scratch
+                .clone()
+                .unwrap_or_else(|| format!("/scratch/{user}")),
+        }
+    }
+
     /// The site profile for `host`.
     pub fn profile(&self, host: &str) -> Result<Profile, ExitCode> {
         connect::profile(&self.config, &self.state, host)

@@ -7,8 +7,8 @@ use clap::Parser;
 use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::script::Paths;
 use crate::shell::quote;
+use crate::submit::Recorded;
 
 use super::{Context, fail, print_lines};
 
@@ -95,28 +95,15 @@ pub fn main(args: &Args) -> ExitCode {
         What::Job(id) => format!("squeue -h -j {id} -o %i 2>/dev/null; scancel {id}"),
         What::All => "squeue -h -u \"$USER\" -o %i; scancel -u \"$USER\"".to_owned(),
         What::Request(id) => {
-            let local = ctx.state.root().join(format!("requests/{id}.json"));
-            let record: serde_json::Value = std::fs::read_to_string(&local)
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-                .unwrap_or_default();
-            let ids: Vec<String> = record["submissions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["job_id"].as_u64().map(|j| j.to_string()))
+            // Without a local record there is nothing known to cancel.
+            let recorded = Recorded::load(&ctx.state, id).ok();
+            let ids: Vec<String> = recorded
+                .iter()
+                .flat_map(Recorded::jobs)
+                .map(|(j, _)| j.to_string())
                 .collect();
-            let dir = record["request_dir"].as_str().map(str::to_owned);
-            let paths = dir.clone().map(|d| {
-                d.rsplit_once("/.rv/")
-                    .map(|(s, _)| s.to_owned())
-                    .unwrap_or(d)
-            });
-            let (rdir, env) = match paths {
-                Some(scratch) => {
-                    let p = Paths { scratch };
-                    (p.request_dir(id), p.env_file(id))
-                }
+            let (rdir, env) = match recorded.map(|r| r.paths()) {
+                Some(p) => (p.request_dir(id), p.env_file(id)),
                 None => ("\"$RV_NONE\"".to_owned(), "\"$RV_NONE\"".to_owned()),
             };
             // Known ids, plus every job the cluster lists for the request (segments too).

@@ -7,8 +7,7 @@ use clap::Parser;
 use crate::exit;
 use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
-use crate::script::Paths;
-use crate::submit;
+use crate::submit::{self, Recorded};
 
 use super::{Context, Input, fail};
 
@@ -64,14 +63,7 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let paths = Paths {
-        scratch: ctx
-            .config
-            .paths
-            .scratch
-            .clone()
-            .unwrap_or_else(|| format!("/scratch/{}", cluster.user)),
-    };
+    let paths = ctx.paths(&cluster.user);
     let modules = ctx
         .profile(&cluster.host)
         .map(|p| p.modules)
@@ -88,20 +80,14 @@ pub fn main(args: &Args) -> ExitCode {
         Err(e) => return fail("rv-submit", &format!("--env: {e}"), exit::USAGE),
     };
     // Recorded before anything is submitted, so a crash cannot lose track of the jobs.
-    let record = |submissions: &[Submission]| {
-        let entry = serde_json::json!({
-            "host": cluster.host,
-            "request": request,
-            "strategies": strategies,
-            "request_dir": paths.request_dir(&request.id),
-            "submissions": submissions,
-        });
-        ctx.state.write_private(
-            &format!("requests/{}.json", request.id),
-            entry.to_string().as_bytes(),
-        )
+    let mut record = Recorded {
+        host: cluster.host.clone(),
+        request: request.clone(),
+        strategies: strategies.clone(),
+        scratch: paths.scratch.clone(),
+        submissions: Vec::new(),
     };
-    if let Err(e) = record(&[]) {
+    if let Err(e) = record.save(&ctx.state) {
         return fail(
             "rv-submit",
             &format!("cannot record the request locally (nothing submitted): {e}"),
@@ -123,7 +109,8 @@ pub fn main(args: &Args) -> ExitCode {
             );
         }
     };
-    if let Err(e) = record(&submissions) {
+    record.submissions.clone_from(&submissions);
+    if let Err(e) = record.save(&ctx.state) {
         eprintln!("rv-submit: warning: cannot update the local record: {e}");
     }
     report(&submissions);

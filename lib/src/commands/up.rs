@@ -11,11 +11,10 @@ use crate::commands::{Context, fail, print_lines, print_records};
 use crate::exit;
 use crate::plan::{self, Probed};
 use crate::probe::{self, Options};
-use crate::records::{Allocation, Envelope, Record, Submission};
+use crate::records::{Allocation, Envelope, Record};
 use crate::remote::transport::run_batch;
-use crate::script::Paths;
 use crate::slurm::time::Walltime;
-use crate::submit;
+use crate::submit::{self, Recorded};
 
 /// Get GPUs: plan strategies, submit them all, keep the first to start, attach.
 ///
@@ -95,20 +94,21 @@ pub fn main(args: &Args) -> ExitCode {
             return Ok(Step::DryRun);
         }
         eprint!("{}", explain(&shown, cluster.now));
-        let paths = Paths {
-            scratch: ctx.config.paths.scratch.clone().unwrap_or_else(|| format!("/scratch/{}", cluster.user)),
-        };
+        let paths = ctx.paths(&cluster.user);
         let prepared = submit::prepare(&request, &kept, &paths, &profile.modules, &[], None)?;
-        let local = |subs: &[Submission]| {
-            let entry = serde_json::json!({"host": host, "request": request, "strategies": kept,
-                "request_dir": paths.request_dir(&request.id), "submissions": subs});
-            ctx.state.write_private(&format!("requests/{}.json", request.id), entry.to_string().as_bytes())
+        let mut record = Recorded {
+            host: host.clone(),
+            request: request.clone(),
+            strategies: kept.clone(),
+            scratch: paths.scratch.clone(),
+            submissions: Vec::new(),
         };
-        local(&[]).map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
+        record.save(&ctx.state).map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
         let reply = run_batch(conn, &prepared.batch).await.map_err(|e| e.to_string())?;
         let submissions = prepared.submissions(&reply);
-        let _ = local(&submissions);
-        let jobs: Vec<(u64, Option<String>)> = submissions.iter().filter_map(|s| Some((s.job_id?, Some(s.strategy.clone())))).collect();
+        record.submissions.clone_from(&submissions);
+        let _ = record.save(&ctx.state);
+        let jobs = record.jobs();
         for s in submissions.iter().filter(|s| s.job_id.is_none()) {
             eprintln!("rv up: {} not submitted: {}", s.strategy, s.error.as_deref().unwrap_or("?"));
         }
@@ -116,8 +116,8 @@ pub fn main(args: &Args) -> ExitCode {
             return Err("no strategy could be submitted".into());
         }
         eprintln!("rv up: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)", jobs.len(), request.id);
-        let target = Target { request: request.id.clone(), user: cluster.user.clone(), strategies: kept, jobs };
-        Ok(Step::Watched(watch::follow(&ctx, conn, &target, &paths, timeout, args.keep, false).await, request.command.is_some()))
+        let target = Target { request: request.id.clone(), paths, strategies: kept, jobs };
+        Ok(Step::Watched(watch::follow(&ctx, conn, &target, timeout, args.keep, false).await, request.command.is_some()))
     });
     match outcome {
         Ok(Step::DryRun) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@ use crate::remote::transport::run_batch;
 use crate::script::Paths;
 use crate::slurm::parse::{Separator, sacct, scontrol, squeue};
 use crate::slurm::time::Walltime;
+use crate::submit::Recorded;
 use crate::watch::{self, Watch};
 
 use super::{Context, Input, fail, print_lines};
@@ -54,8 +55,8 @@ pub const EXIT_CODES: &str = "Exit codes: 0 a job of the request is running (its
 pub struct Target {
     /// The request.
     pub request: String,
-    /// The cluster user (for the default scratch path).
-    pub user: String,
+    /// Where the request's files are on the cluster.
+    pub paths: Paths,
     /// The request's strategies.
     pub strategies: Vec<Strategy>,
     /// Its jobs and their strategies.
@@ -93,7 +94,7 @@ pub fn main(args: &Args) -> ExitCode {
                 Ok(i) => i,
                 Err(code) => return code,
             };
-            match from_input(&input) {
+            match from_input(&ctx, &input) {
                 Ok(t) => (Some(input), t),
                 Err(e) => return fail("rv-watch", &e, exit::USAGE),
             }
@@ -102,16 +103,8 @@ pub fn main(args: &Args) -> ExitCode {
     if let Some(input) = &input {
         let _ = input.emit(&[]);
     }
-    let paths = Paths {
-        scratch: ctx
-            .config
-            .paths
-            .scratch
-            .clone()
-            .unwrap_or_else(|| format!("/scratch/{}", target.user)),
-    };
     let outcome =
-        ctx.remote(async |c| Ok(follow(&ctx, c, &target, &paths, timeout, args.keep, true).await));
+        ctx.remote(async |c| Ok(follow(&ctx, c, &target, timeout, args.keep, true).await));
     match outcome {
         Ok(Outcome::Won(a)) => {
             let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);
@@ -124,14 +117,14 @@ pub fn main(args: &Args) -> ExitCode {
 }
 
 /// The jobs of the request in the input.
-fn from_input(input: &Input) -> Result<Target, String> {
+fn from_input(ctx: &Context, input: &Input) -> Result<Target, String> {
     let mut request = None;
-    let mut user = None;
+    let mut user = String::new();
     let mut strategies = Vec::new();
     let mut jobs = Vec::new();
     for record in input.records() {
         match record {
-            Record::Cluster(c) => user = Some(c.user.clone()),
+            Record::Cluster(c) => user.clone_from(&c.user),
             Record::Request(r) => request = Some(r.id.clone()),
             Record::Strategy(s) => strategies.push(s.clone()),
             Record::Submission(s) => {
@@ -149,7 +142,7 @@ fn from_input(input: &Input) -> Result<Target, String> {
     }
     Ok(Target {
         request,
-        user: user.unwrap_or_default(),
+        paths: ctx.paths(&user),
         strategies,
         jobs,
     })
@@ -157,37 +150,12 @@ fn from_input(input: &Input) -> Result<Target, String> {
 
 /// The jobs of a request recorded by `rv-submit`.
 fn resumed(ctx: &Context, id: &str) -> Result<Target, String> {
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(format!("--resume: {id:?} is not a request id"));
-    }
-    let path = ctx.state.root().join(format!("requests/{id}.json"));
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("--resume: {}: {e}", path.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("--resume: {}: {e}", path.display()))?;
-    let strategies: Vec<Strategy> =
-        serde_json::from_value(v["strategies"].clone()).unwrap_or_default();
-    let jobs = v["submissions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            Some((
-                s["job_id"].as_u64()?,
-                s["strategy"].as_str().map(str::to_owned),
-            ))
-        })
-        .collect();
-    let user = v["request_dir"]
-        .as_str()
-        .and_then(|d| d.strip_prefix("/scratch/"))
-        .and_then(|d| d.split('/').next())
-        .unwrap_or_default();
+    let recorded = Recorded::load(&ctx.state, id).map_err(|e| format!("--resume: {e}"))?;
     Ok(Target {
-        request: id.to_owned(),
-        user: user.to_owned(),
-        strategies,
-        jobs,
+        request: recorded.request.id.clone(),
+        paths: recorded.paths(),
+        jobs: recorded.jobs(),
+        strategies: recorded.strategies,
     })
 }
 
@@ -197,13 +165,12 @@ pub async fn follow(
     ctx: &Context,
     first: &Connection,
     target: &Target,
-    paths: &Paths,
     timeout: Option<Duration>,
     keep: bool,
     records: bool,
 ) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
-    let dir = crate::shell::quote(&paths.request_dir(&target.request));
+    let dir = crate::shell::quote(&target.paths.request_dir(&target.request));
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
     let mut failures = 0u32;
