@@ -150,30 +150,48 @@ pub fn classify(host: &str, stderr: &str) -> TransportError {
     }
 }
 
-/// Runs scripts on this host.
+/// The channels a transport may have open at once, and the round trips it has made.
 #[derive(Debug)]
-pub struct Local {
+struct Channels {
     permits: Semaphore,
     trips: AtomicU64,
 }
 
-impl Default for Local {
+impl Default for Channels {
     fn default() -> Self {
-        Local {
+        Channels {
             permits: Semaphore::new(MAX_CONCURRENT),
             trips: AtomicU64::new(0),
         }
     }
 }
 
-impl Transport for Local {
-    async fn run(&self, script: &str) -> Result<RawReply, TransportError> {
-        let _permit = self
+impl Channels {
+    /// Waits for a free channel and counts the round trip it is for.
+    async fn open(&self) -> tokio::sync::SemaphorePermit<'_> {
+        let permit = self
             .permits
             .acquire()
             .await
             .expect("the semaphore is never closed");
         self.trips.fetch_add(1, Ordering::Relaxed);
+        permit
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.trips.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs scripts on this host.
+#[derive(Debug, Default)]
+pub struct Local {
+    channels: Channels,
+}
+
+impl Transport for Local {
+    async fn run(&self, script: &str) -> Result<RawReply, TransportError> {
+        let _channel = self.channels.open().await;
         let spawn = |source| TransportError::Spawn { what: "sh", source };
         let mut child = tokio::process::Command::new("sh")
             .arg("-s")
@@ -194,7 +212,7 @@ impl Transport for Local {
     }
 
     fn round_trips(&self) -> u64 {
-        self.trips.load(Ordering::Relaxed)
+        self.channels.round_trips()
     }
 }
 
@@ -251,8 +269,7 @@ impl SshTarget {
 pub struct Ssh {
     host: String,
     session: openssh::Session,
-    permits: Semaphore,
-    trips: AtomicU64,
+    channels: Channels,
     timeout: Duration,
 }
 
@@ -283,8 +300,7 @@ impl Ssh {
         Ok(Ssh {
             host,
             session: resume(),
-            permits: Semaphore::new(MAX_CONCURRENT),
-            trips: AtomicU64::new(0),
+            channels: Channels::default(),
             timeout,
         })
     }
@@ -341,12 +357,7 @@ async fn start_master(
 
 impl Transport for Ssh {
     async fn run(&self, script: &str) -> Result<RawReply, TransportError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        self.trips.fetch_add(1, Ordering::Relaxed);
+        let _channel = self.channels.open().await;
         let failed = |e: openssh::Error| classify(&self.host, &e.to_string());
         let work = async {
             let mut child = self
@@ -383,7 +394,7 @@ impl Transport for Ssh {
     }
 
     fn round_trips(&self) -> u64 {
-        self.trips.load(Ordering::Relaxed)
+        self.channels.round_trips()
     }
 }
 
