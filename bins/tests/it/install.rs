@@ -73,13 +73,8 @@ fn serve(root: &Path) -> (Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut port = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
-    (child, format!("http://127.0.0.1:{}", port.trim()))
+    let port = crate::support::port(&mut child);
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 fn scratch(tag: &str) -> PathBuf {

@@ -6,5 +6,6 @@ mod plan;
 mod probe;
 mod segments;
 mod submit;
+mod support;
 mod up;
 mod watch;

@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use rv::records::{Line, Record, read_line};
+use rv::records::Record;
+
+use crate::support::records;
 use rv_testbed::Testbed;
 
 const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
@@ -31,17 +33,6 @@ fn plan(args: &[&str], input: &str) -> Output {
     // A stage that refuses its flags exits before reading: a closed pipe is fine here.
     let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     child.wait_with_output().unwrap()
-}
-
-fn records(stdout: &[u8]) -> Vec<Record> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| match read_line(i + 1, l) {
-            Ok(Line::Record(env)) => Some(env.record),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

@@ -1,20 +1,11 @@
 //! `rv-probe` against the testbed.
 
-use rv::records::{Line, Record, WindowSource, read_line};
+use rv::records::{Record, WindowSource};
+
+use crate::support::records;
 use rv_testbed::Testbed;
 
 const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
-
-fn records(stdout: &[u8]) -> Vec<Record> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .enumerate()
-        .map(|(i, l)| match read_line(i + 1, l) {
-            Ok(Line::Record(env)) => env.record,
-            other => panic!("line {}: {other:?}: {l}", i + 1),
-        })
-        .collect()
-}
 
 #[test]
 fn scenario_busy_probe_finds_the_a6000_backfill_cliff() {

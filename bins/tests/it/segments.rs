@@ -4,8 +4,10 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rv::records::{Cluster, Envelope, Line, Record, Request, Strategy, read_line};
+use rv::records::{Cluster, Envelope, Record, Request, Strategy};
 use rv_testbed::{ControlDir, Testbed};
+
+use crate::support::{poll, records};
 
 const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
 const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
@@ -104,14 +106,10 @@ fn submit_with_env(
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| match read_line(i + 1, l) {
-            Ok(Line::Record(env)) => match env.record {
-                Record::Submission(s) => s.job_id,
-                _ => None,
-            },
+    records(&out.stdout)
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Submission(s) => s.job_id,
             _ => None,
         })
         .unwrap()
@@ -234,16 +232,12 @@ fn scenario_idle_two_nodes_of_four_gpus_get_distinct_ranks() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (mut request, mut job) = (String::new(), 0);
-    for (i, l) in text.lines().enumerate() {
-        match read_line(i + 1, l) {
-            Ok(Line::Record(env)) => match env.record {
-                Record::Request(r) => request = r.id,
-                Record::Submission(s) => job = s.job_id.unwrap(),
-                _ => {}
-            },
-            _ => panic!("{l}"),
+    for record in records(&out.stdout) {
+        match record {
+            Record::Request(r) => request = r.id,
+            Record::Submission(s) => job = s.job_id.unwrap(),
+            _ => {}
         }
     }
     jobs.track(&job.to_string());
@@ -308,30 +302,26 @@ s.serve_forever()
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 is installed");
-        let mut port = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut port,
-        )
-        .unwrap();
+        let port = crate::support::port(&mut child);
         EventSink {
             child,
-            url: format!("http://127.0.0.1:{}/api/notify", port.trim()),
+            url: format!("http://127.0.0.1:{port}/api/notify"),
             log,
         }
     }
 
     /// The events received, waiting until `want` of them arrived (or 120 s).
     fn events(&self, want: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        let read = || {
             let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let events: Vec<String> = text.lines().map(str::to_owned).collect();
-            if events.len() >= want || Instant::now() > deadline {
-                return events;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+            text.lines().map(str::to_owned).collect::<Vec<String>>()
+        };
+        poll(
+            Duration::from_secs(120),
+            Duration::from_millis(500),
+            read,
+            |e| e.len() >= want,
+        )
     }
 }
 

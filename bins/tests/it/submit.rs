@@ -3,23 +3,14 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rv::records::{Line, Record, read_line};
+use rv::records::Record;
+
+use crate::support::records;
 use rv_testbed::Testbed;
 
 const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
 const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
 const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
-
-fn records(stdout: &[u8]) -> Vec<Record> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| match read_line(i + 1, l) {
-            Ok(Line::Record(env)) => Some(env.record),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {

@@ -4,24 +4,11 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rv::records::{Line, Record, read_line};
+use crate::support::{allocation, poll};
 use rv_testbed::Testbed;
 
 const RV: &str = env!("CARGO_BIN_EXE_rv");
 const RV_ATTACH: &str = env!("CARGO_BIN_EXE_rv-attach");
-
-fn allocation(stdout: &[u8]) -> rv::records::Allocation {
-    let text = String::from_utf8_lossy(stdout);
-    let mut found = None;
-    for (i, l) in text.lines().enumerate() {
-        if let Ok(Line::Record(env)) = read_line(i + 1, l) {
-            if let Record::Allocation(a) = env.record {
-                found = Some(a);
-            }
-        }
-    }
-    found.unwrap_or_else(|| panic!("no allocation in {text}"))
-}
 
 /// Jobs of the test user still queued or running whose name carries the request's tail.
 fn alive(tb: &Testbed, request: &str) -> Vec<String> {
@@ -36,14 +23,12 @@ fn alive(tb: &Testbed, request: &str) -> Vec<String> {
 }
 
 fn settle(tb: &Testbed, request: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let now = alive(tb, request);
-        if done(&now) || Instant::now() > deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    poll(
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        || alive(tb, request),
+        |v| done(v),
+    )
 }
 
 #[test]

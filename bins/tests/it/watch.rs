@@ -3,10 +3,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rv::records::{Line, Record, read_line};
 use rv_testbed::{ControlDir, Testbed};
+
+use crate::support::poll;
 
 const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
 const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
@@ -72,20 +74,21 @@ fn job_ids(records: &[Record]) -> Vec<String> {
 
 /// The states of `ids` still in the queue, polled until `done` holds or 30 s pass.
 fn settle(tb: &Testbed, ids: &[String], done: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let states = || {
         let out = tb
             .ssh(&format!(
                 "squeue -h -j {} -t PD,R,CG,CF -o %T",
                 ids.join(",")
             ))
             .stdout;
-        let states: Vec<String> = out.lines().map(str::to_owned).collect();
-        if done(&states) || Instant::now() > deadline {
-            return states;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
+        out.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    poll(
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        states,
+        |v| done(v),
+    )
 }
 
 #[test]
