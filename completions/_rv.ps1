@@ -126,8 +126,65 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;env' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the variables, secrets masked')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove variables')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import `NAME=value` lines from a .env file (`-` for stdin)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rv;env;set' {
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Mask it in `list` even if the name does not look secret')
+            [CompletionResult]::new('--plain', '--plain', [CompletionResultType]::ParameterName, 'Show it in `list` even if the name looks secret (KEY, TOKEN, PASS…)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;env;list' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;env;rm' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;env;import' {
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Treat every imported variable as a secret')
+            [CompletionResult]::new('--plain', '--plain', [CompletionResultType]::ParameterName, 'Treat none as secret')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rv;env;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the variables, secrets masked')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove variables')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import `NAME=value` lines from a .env file (`-` for stdin)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rv;env;help;set' {
+            break
+        }
+        'rv;env;help;list' {
+            break
+        }
+        'rv;env;help;rm' {
+            break
+        }
+        'rv;env;help;import' {
+            break
+        }
+        'rv;env;help;help' {
             break
         }
         'rv;cost' {
@@ -221,6 +278,22 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;help;env' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the variables, secrets masked')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove variables')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import `NAME=value` lines from a .env file (`-` for stdin)')
+            break
+        }
+        'rv;help;env;set' {
+            break
+        }
+        'rv;help;env;list' {
+            break
+        }
+        'rv;help;env;rm' {
+            break
+        }
+        'rv;help;env;import' {
             break
         }
         'rv;help;cost' {

@@ -113,8 +113,55 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help'
         }
         &'rv;env'= {
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand set 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history'
+            cand list 'List the variables, secrets masked'
+            cand rm 'Remove variables'
+            cand import 'Import `NAME=value` lines from a .env file (`-` for stdin)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rv;env;set'= {
+            cand --secret 'Mask it in `list` even if the name does not look secret'
+            cand --plain 'Show it in `list` even if the name looks secret (KEY, TOKEN, PASS…)'
+            cand --json 'Print JSON on stdout'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'rv;env;list'= {
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;env;rm'= {
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;env;import'= {
+            cand --secret 'Treat every imported variable as a secret'
+            cand --plain 'Treat none as secret'
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rv;env;help'= {
+            cand set 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history'
+            cand list 'List the variables, secrets masked'
+            cand rm 'Remove variables'
+            cand import 'Import `NAME=value` lines from a .env file (`-` for stdin)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rv;env;help;set'= {
+        }
+        &'rv;env;help;list'= {
+        }
+        &'rv;env;help;rm'= {
+        }
+        &'rv;env;help;import'= {
+        }
+        &'rv;env;help;help'= {
         }
         &'rv;cost'= {
             cand --gpu 'GPUs (0: a CPU-only job, priced by --cpus)'
@@ -190,6 +237,18 @@ set edit:completion:arg-completer[rv] = {|@words|
         &'rv;help;forward'= {
         }
         &'rv;help;env'= {
+            cand set 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history'
+            cand list 'List the variables, secrets masked'
+            cand rm 'Remove variables'
+            cand import 'Import `NAME=value` lines from a .env file (`-` for stdin)'
+        }
+        &'rv;help;env;set'= {
+        }
+        &'rv;help;env;list'= {
+        }
+        &'rv;help;env;rm'= {
+        }
+        &'rv;help;env;import'= {
         }
         &'rv;help;cost'= {
         }

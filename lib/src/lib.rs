@@ -19,6 +19,7 @@ pub mod profile;
 pub mod records;
 pub mod remote;
 pub mod script;
+pub mod secrets;
 pub mod shell;
 pub mod site_tools;
 pub mod slurm;

@@ -259,13 +259,14 @@ fn environment(job: &Job) -> String {
 MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 export MASTER_ADDR MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
 export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"
-# The user's variables come last, so they win; the file is read once and removed.
+# The user's variables come last, so they win; the file is read once and removed (later
+# checkpoint segments inherit them through `sbatch --export=ALL`).
 if [ -f "$RV_ENV_FILE" ]; then
   set -a
   # shellcheck source=/dev/null
   . "$RV_ENV_FILE"
   set +a
-  [ "$RV_SEGMENTS" -gt 1 ] || rm -f "$RV_ENV_FILE"
+  rm -f "$RV_ENV_FILE"
 fi
 "#,
     );
@@ -321,7 +322,6 @@ if [ "$rv_rc" -eq 124 ] && [ "$rv_elapsed" -lt "$RV_TOTAL_SECONDS" ]; then
   rv_notify RESUBMITTED "$rv_rc"
   exit 0
 fi
-rm -f "$RV_ENV_FILE"
 if [ "$rv_rc" -eq 0 ] || [ "$rv_rc" -eq 124 ]; then rv_notify COMPLETED "$rv_rc"; else rv_notify FAILED "$rv_rc"; fi
 exit "$rv_rc"
 "#,

@@ -1,5 +1,6 @@
 //! Integration tests of the rv binaries, run as real processes.
 
+mod env;
 mod install;
 mod multiplexer;
 mod plan;

@@ -14,6 +14,7 @@ const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
 const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
 const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
 const RV_WATCH: &str = env!("CARGO_BIN_EXE_rv-watch");
+const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 /// `rv-probe | rv-plan <args> | rv-submit | rv-watch`, with rv-watch's stdout piped.
 fn pipeline(tb: &Testbed, state: &ControlDir, plan_args: &[&str]) -> (Vec<Child>, Child) {
@@ -155,6 +156,14 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
     let _full = tb.scenario("a6000-full");
     let state = tb.control_dir("watch-ctrl-c");
     let jobs = tb.jobs();
+    let mut set = tb
+        .rv(RV, &state)
+        .args(["env", "set", "HF_TOKEN"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut set.stdin.take().unwrap(), b"hf-secret\n").unwrap();
+    assert!(set.wait().unwrap().success());
     let (mut stages, mut watch) = pipeline(
         &tb,
         &state,
@@ -192,6 +201,18 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
     assert!(
         left.is_empty(),
         "Ctrl-C cancelled every job of {ids:?}: {left:?}"
+    );
+    let request = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .expect("the request passed through");
+    let env_file = format!("/scratch/rvtest/.rv/env/{request}.env");
+    assert!(
+        !tb.ssh(&format!("test -e {env_file}")).ok(),
+        "no job will run, so the secrets' env file is gone"
     );
 }
 

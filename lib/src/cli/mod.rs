@@ -144,6 +144,7 @@ fn builtin(name: &'static str) -> Command {
         "stop" => <crate::commands::stop::Args as clap::CommandFactory>::command().name("stop"),
         "ps" => <crate::commands::ps::Args as clap::CommandFactory>::command().name("ps"),
         "cost" => <crate::commands::cost::Args as clap::CommandFactory>::command().name("cost"),
+        "env" => <crate::commands::env::Args as clap::CommandFactory>::command().name("env"),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

@@ -3,6 +3,7 @@
 
 pub mod attach;
 pub mod cost;
+pub mod env;
 pub mod plan;
 pub mod probe;
 pub mod ps;
@@ -28,6 +29,7 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
     Some(match name {
         "up" => up::main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "cost" => cost::main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "env" => env::main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {

@@ -63,6 +63,11 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // The stored variables first, so `--env` overrides them.
+    let vars = match super::env::job_vars(&ctx) {
+        Ok(stored) => [stored, vars].concat(),
+        Err(e) => return fail("rv-submit", &format!("rv env: {e}"), exit::FAILURE),
+    };
     let paths = ctx.paths(&cluster.user);
     let modules = ctx
         .profile(&cluster.host)

@@ -64,6 +64,10 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
         Err(e) => return fail("rv up", &format!("--timeout: {e}"), exit::USAGE),
     };
+    let vars = match super::env::job_vars(&ctx) {
+        Ok(v) => v,
+        Err(e) => return fail("rv up", &format!("rv env: {e}"), exit::FAILURE),
+    };
     let host = ctx.host();
     let profile = match ctx.profile(&host) {
         Ok(p) => p,
@@ -95,7 +99,7 @@ pub fn main(args: &Args) -> ExitCode {
         }
         eprint!("{}", explain(&shown, cluster.now));
         let paths = ctx.paths(&cluster.user);
-        let prepared = submit::prepare(&request, &kept, &paths, &profile.modules, &[], None)?;
+        let prepared = submit::prepare(&request, &kept, &paths, &profile.modules, &vars, None)?;
         let mut record = Recorded {
             host: host.clone(),
             request: request.clone(),
@@ -160,7 +164,7 @@ fn after_win(ctx: &Context, args: &Args, a: &Allocation, runs_command: bool) -> 
     let code = crate::commands::attach::run(ctx, a.job_id, None, &[]);
     if !args.keep {
         let cancelled = ctx.remote(async |conn| {
-            watch::cancel(conn, &[a.job_id]).await;
+            watch::cancel(conn, &[a.job_id], None).await;
             Ok(())
         });
         if let Err(e) = cancelled {

@@ -171,6 +171,7 @@ pub async fn follow(
 ) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
     let dir = crate::shell::quote(&target.paths.request_dir(&target.request));
+    let env_file = target.paths.env_file(&target.request);
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
     let mut failures = 0u32;
@@ -195,7 +196,7 @@ pub async fn follow(
             .then(|| batch.command(format!("{} -j {}", sacct::COMMAND, vanished.join(","))));
         let reply = tokio::select! {
             r = run_batch(conn, &batch) => r,
-            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted").await,
+            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
         };
         let reply = match reply {
             Ok(r) => {
@@ -239,23 +240,24 @@ pub async fn follow(
         let tick = watch.observe(reply.clock.now, &rows, &finished, claimed);
         report(&tick.events, records);
         if !tick.cancel.is_empty() {
-            cancel(conn, &tick.cancel).await;
+            cancel(conn, &tick.cancel, None).await;
         }
         if let Some(winner) = tick.won {
             return won(conn, &target.request, winner, &rows, &target.strategies).await;
         }
         if tick.failed {
+            cancel(conn, &[], Some(&env_file)).await;
             return Outcome::Ended(format!(
                 "every job of {} ended without running",
                 target.request
             ));
         }
         if timeout.is_some_and(|t| started.elapsed() >= t) {
-            return stop(conn, &watch, keep, "timed out").await;
+            return stop(conn, &watch, keep, "timed out", &env_file).await;
         }
         tokio::select! {
             () = tokio::time::sleep(watch::tick_interval(n)) => {}
-            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted").await,
+            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
         }
     }
     unreachable!("the loop only ends by returning")
@@ -270,23 +272,34 @@ async fn interrupted() {
     }
 }
 
-async fn stop(conn: &Connection, watch: &Watch, keep: bool, why: &str) -> Outcome {
-    let ids = watch.cancel_all_but(if keep { watch.winner } else { None });
+/// Cancels what is left. Unless a winner is kept, no job of the request will run, so its
+/// env file (its secrets) is removed in the same call.
+async fn stop(conn: &Connection, watch: &Watch, keep: bool, why: &str, env_file: &str) -> Outcome {
+    let kept = if keep { watch.winner } else { None };
+    let ids = watch.cancel_all_but(kept);
     eprintln!("rv-watch: {why}: cancelling jobs {ids:?}");
-    cancel(conn, &ids).await;
+    cancel(conn, &ids, kept.is_none().then_some(env_file)).await;
     Outcome::Interrupted
 }
 
-/// Cancels `ids` in one call.
-pub async fn cancel(conn: &Connection, ids: &[u64]) {
-    if ids.is_empty() {
+/// Cancels `ids` and removes `env_file`, in one call.
+pub async fn cancel(conn: &Connection, ids: &[u64], env_file: Option<&str>) {
+    if ids.is_empty() && env_file.is_none() {
         return;
     }
     let mut b = Batch::new();
-    let i = b.command(format!(
-        "scancel {}",
-        ids.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
-    ));
+    let rm = env_file
+        .map(|f| format!("rm -f {}; ", crate::shell::quote(f)))
+        .unwrap_or_default();
+    let scancel = if ids.is_empty() {
+        "true".to_owned()
+    } else {
+        format!(
+            "scancel {}",
+            ids.iter().map(u64::to_string).collect::<Vec<_>>().join(" ")
+        )
+    };
+    let i = b.command(format!("{rm}{scancel}"));
     match run_batch(conn, &b).await {
         Ok(r) if r.outputs[i].ok() => eprintln!("rv-watch: cancelled {ids:?}"),
         Ok(r) => eprintln!(

@@ -183,6 +183,7 @@ impl Testbed {
             .env("RV_STATE_DIR", &state.0)
             .env("RV_PROFILE", "rivanna")
             .env("RV_CONFIG", "/dev/null")
+            .env("RV_KEY_FILE", state.key_file())
             .env_remove("RV_SSH_PORT")
             .env_remove("RV_SSH_USER")
             .env_remove("RV_SSH_KEY")
@@ -240,6 +241,14 @@ impl std::ops::Deref for ControlDir {
     }
 }
 
+impl ControlDir {
+    /// The secrets key of the rv state directory this is, kept outside it as rv keeps it
+    /// outside `~/.rv`.
+    pub fn key_file(&self) -> PathBuf {
+        self.0.with_extension("key")
+    }
+}
+
 impl Drop for ControlDir {
     fn drop(&mut self) {
         // Sockets directly inside (a control dir) or in `cm/` (an rv state dir).
@@ -257,6 +266,7 @@ impl Drop for ControlDir {
                 .output();
         }
         let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(self.key_file());
     }
 }
 
