@@ -1,5 +1,7 @@
 //! `rv-sync`: see `rv-sync --help`.
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    rv::cli::Tool::Sync.main_not_implemented()
+    rv::commands::sync::main(&rv::commands::sync::Args::parse())
 }

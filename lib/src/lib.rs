@@ -25,4 +25,5 @@ pub mod site_tools;
 pub mod slurm;
 pub mod state;
 pub mod submit;
+pub mod sync;
 pub mod watch;

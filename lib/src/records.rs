@@ -56,6 +56,8 @@ pub enum Record {
     Event(Event),
     /// The job that won: where the user's GPUs are.
     Allocation(Allocation),
+    /// Files pushed to or pulled from the cluster (`rv-sync`).
+    Sync(SyncRecord),
     /// A stage's failure, for the stages after it.
     Error(ErrorRecord),
 }
@@ -288,6 +290,27 @@ pub struct Allocation {
     pub end: Option<i64>,
 }
 
+/// `sync`: what a push or pull moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    /// `push` or `pull`.
+    pub direction: String,
+    /// The local directory.
+    pub local: String,
+    /// The remote directory, `host:path`.
+    pub remote: String,
+    /// Files rv listed for a push (after ignore rules); 0 for a pull.
+    pub files: u64,
+    /// Files sent or received (or that would be, with `dry_run`).
+    pub transferred: Vec<String>,
+    /// Files deleted on the receiving side.
+    pub deleted: Vec<String>,
+    /// Bytes of file data moved.
+    pub bytes: u64,
+    /// Nothing was changed: the lists say what would move.
+    pub dry_run: bool,
+}
+
 /// `error`: what went wrong in a stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorRecord {
@@ -327,6 +350,7 @@ const KNOWN: &[&str] = &[
     "submission",
     "event",
     "allocation",
+    "sync",
     "error",
 ];
 

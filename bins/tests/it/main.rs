@@ -8,5 +8,6 @@ mod probe;
 mod segments;
 mod submit;
 mod support;
+mod sync;
 mod up;
 mod watch;

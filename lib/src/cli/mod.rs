@@ -96,22 +96,8 @@ impl Tool {
             Tool::Submit => <crate::commands::submit::Args as clap::CommandFactory>::command(),
             Tool::Watch => <crate::commands::watch::Args as clap::CommandFactory>::command(),
             Tool::Attach => <crate::commands::attach::Args as clap::CommandFactory>::command(),
-            Tool::Sync => Command::new(self.binary())
-                .version(env!("CARGO_PKG_VERSION"))
-                .about("Push and pull project files over the SSH connection"),
+            Tool::Sync => <crate::commands::sync::Args as clap::CommandFactory>::command(),
         }
-    }
-
-    /// Entry point of a tool whose implementation has not landed yet: it answers `--help`
-    /// and `--version`, and otherwise says plainly that it does nothing.
-    pub fn main_not_implemented(self) -> std::process::ExitCode {
-        self.command().get_matches();
-        eprintln!(
-            "error: `{}` is not implemented yet in rv {}",
-            self.binary(),
-            env!("CARGO_PKG_VERSION")
-        );
-        std::process::ExitCode::from(crate::exit::FAILURE)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod probe;
 pub mod ps;
 pub mod stop;
 pub mod submit;
+pub mod sync;
 pub mod up;
 pub mod watch;
 

@@ -1,0 +1,420 @@
+//! `rv-sync push|pull|watch`: a project's files to the cluster, results back.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::connect::Connection;
+use crate::exit;
+use crate::records::{Envelope, Record, SyncRecord};
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::sync::{self, Options, Remote, Workspace};
+
+use super::{Context, fail, print_records};
+
+/// Push and pull project files over the SSH connection.
+///
+/// `push` sends the project (the nearest directory above here with pyproject.toml,
+/// requirements.txt, setup.py or .git) to its workspace on scratch,
+/// `<scratch>/rv-workspaces/<project>/<branch>/code`, honouring `.gitignore` (also outside
+/// git), `.rvignore` and the default excludes (`*.bin *.safetensors *.gguf *.pt *.pth
+/// __pycache__/ node_modules/ .git/`). rsync goes through rv's SSH master and never writes
+/// in place, so snapshots taken for jobs keep their content. `--delete` removes on the
+/// cluster the files rv pushed before that are gone here, never files jobs wrote.
+/// Progress goes to stderr; a `sync` record (NDJSON) to stdout.
+#[derive(Debug, Parser)]
+#[command(name = "rv-sync", version, after_help = EXIT_CODES)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: Action,
+    /// Accepted for uniformity: the output is always NDJSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Sync on this host (when rv runs on the login node).
+    #[arg(long, global = true)]
+    pub local: bool,
+}
+
+/// `rv-sync` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Send the project to the cluster.
+    Push {
+        /// The local directory (default: the project around the current directory).
+        #[arg(value_name = "LOCAL")]
+        dir: Option<PathBuf>,
+        /// The remote directory (default: the project's workspace on scratch).
+        remote: Option<String>,
+        /// Delete remote files that rv pushed before and are gone locally.
+        #[arg(long)]
+        delete: bool,
+        /// List what would move; change nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+    },
+    /// Fetch a remote directory or file.
+    Pull {
+        /// The remote path (a directory's content when it ends in `/`).
+        remote: String,
+        /// Where to put it (default: the current directory).
+        #[arg(value_name = "LOCAL")]
+        dir: Option<PathBuf>,
+        /// Delete local files that are not on the cluster.
+        #[arg(long)]
+        delete: bool,
+        /// List what would move; change nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+    },
+    /// Push now and again on every change (debounced); Ctrl-C stops.
+    Watch {
+        /// The local directory (default: the project around the current directory).
+        #[arg(value_name = "LOCAL")]
+        dir: Option<PathBuf>,
+        /// The remote directory (default: the project's workspace on scratch).
+        remote: Option<String>,
+        /// Also delete (as `push --delete`); watch never deletes unless asked.
+        #[arg(long)]
+        delete: bool,
+        /// Quiet time before a push, in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 500)]
+        debounce: u64,
+    },
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 synced; 1 rsync or the connection failed (the remote tree may be \
+     partly updated; run it again); 2 bad flags, configuration or ignore files (nothing moved); 130 interrupted.";
+
+/// Runs `rv-sync`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv-sync", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    match &args.action {
+        Action::Push {
+            dir,
+            remote,
+            delete,
+            dry_run,
+        } => {
+            let root = dir.clone().unwrap_or_else(|| sync::project_root(&here));
+            let options = Options {
+                delete: *delete,
+                dry_run: *dry_run,
+            };
+            let pushed = ctx.remote(async |conn| {
+                let dest = match remote {
+                    Some(r) => r.clone(),
+                    None => default_dest(&ctx, conn, &root).await?.code(),
+                };
+                push(&ctx, &root, &dest, options).await
+            });
+            emit(pushed)
+        }
+        Action::Pull {
+            remote,
+            dir,
+            delete,
+            dry_run,
+        } => {
+            let dest = dir.clone().unwrap_or(here);
+            let options = Options {
+                delete: *delete,
+                dry_run: *dry_run,
+            };
+            let pulled = ctx.remote(async |_| pull(&ctx, remote, &dest, options).await);
+            emit(pulled)
+        }
+        Action::Watch {
+            dir,
+            remote,
+            delete,
+            debounce,
+        } => {
+            let root = dir.clone().unwrap_or_else(|| sync::project_root(&here));
+            watch(&ctx, &root, remote.as_deref(), *delete, *debounce)
+        }
+    }
+}
+
+fn emit(result: Result<SyncRecord, String>) -> ExitCode {
+    match result {
+        Ok(record) => {
+            let _ = print_records([&Envelope::new(Record::Sync(record))]);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail("rv-sync", &e, exit::FAILURE),
+    }
+}
+
+/// The workspace of the project at `root`: on the configured scratch, else on
+/// `/scratch/<user>` (asking the cluster who we are, in one round trip).
+pub async fn default_dest(
+    ctx: &Context,
+    conn: &Connection,
+    root: &Path,
+) -> Result<Workspace, String> {
+    let scratch = match &ctx.config.paths.scratch {
+        Some(s) => s.clone(),
+        None => {
+            let mut batch = Batch::new();
+            let i = batch.command("id -un");
+            let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
+            let user = reply.outputs[i].stdout.trim().to_owned();
+            if user.is_empty() {
+                return Err("the cluster did not say who you are (`id -un`)".into());
+            }
+            ctx.paths(&user).scratch
+        }
+    };
+    Ok(Workspace::for_project(&scratch, root))
+}
+
+/// How rsync reaches the cluster for `ctx`.
+fn remote_of(ctx: &Context) -> Remote {
+    match &ctx.target {
+        Some(t) => Remote::Ssh {
+            host: t.host.clone(),
+            control: t.control_path(&ctx.state.control_dir()),
+            ssh_config: t.config_file.clone(),
+        },
+        None => Remote::Local,
+    }
+}
+
+/// Pushes the project at `root` to `dest`; the master must be open.
+pub async fn push(
+    ctx: &Context,
+    root: &Path,
+    dest: &str,
+    options: Options,
+) -> Result<SyncRecord, String> {
+    let files = sync::file_list(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    let remote = remote_of(ctx);
+    let spec = match &remote {
+        Remote::Ssh { host, .. } => format!("{host}:{dest}"),
+        Remote::Local => dest.to_owned(),
+    };
+    let manifest = sync::manifest_name(&ctx.host(), dest);
+    let previous: Vec<String> = std::fs::read(ctx.state.root().join(&manifest))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let deleted = if options.delete {
+        sync::deletions(&previous, &files)
+    } else {
+        Vec::new()
+    };
+    let list = ctx
+        .state
+        .write_private(
+            &format!("sync/{}.from", std::process::id()),
+            &sync::files_from(&files, &deleted),
+        )
+        .map_err(|e| format!("cannot write the file list: {e}"))?;
+    if let Remote::Local = remote {
+        std::fs::create_dir_all(dest).map_err(|e| format!("{dest}: {e}"))?;
+    }
+    eprintln!(
+        "rv-sync: {} {} files from {} to {spec}{}",
+        if options.dry_run {
+            "would push"
+        } else {
+            "pushing"
+        },
+        files.len(),
+        root.display(),
+        if deleted.is_empty() {
+            String::new()
+        } else {
+            format!(", deleting {}", deleted.len())
+        }
+    );
+    let args = sync::push_args(&remote, root, dest, &list, options);
+    let moved = rsync(&args).await;
+    let _ = std::fs::remove_file(&list);
+    let moved = moved?;
+    if !options.dry_run {
+        ctx.state
+            .write_private(&manifest, &sync::files_from(&files, &[]))
+            .map_err(|e| format!("pushed, but cannot record what: {e}"))?;
+    }
+    Ok(SyncRecord {
+        direction: "push".into(),
+        local: root.display().to_string(),
+        remote: spec,
+        files: files.len() as u64,
+        transferred: moved.transferred,
+        deleted: moved.deleted,
+        bytes: moved.bytes,
+        dry_run: options.dry_run,
+    })
+}
+
+/// Pulls `src` from the cluster into `dest`; the master must be open.
+pub async fn pull(
+    ctx: &Context,
+    src: &str,
+    dest: &Path,
+    options: Options,
+) -> Result<SyncRecord, String> {
+    let remote = remote_of(ctx);
+    let spec = match &remote {
+        Remote::Ssh { host, .. } => format!("{host}:{src}"),
+        Remote::Local => src.to_owned(),
+    };
+    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    eprintln!("rv-sync: pulling {spec} into {}", dest.display());
+    let moved = rsync(&sync::pull_args(&remote, src, dest, options)).await?;
+    Ok(SyncRecord {
+        direction: "pull".into(),
+        local: dest.display().to_string(),
+        remote: spec,
+        files: 0,
+        transferred: moved.transferred,
+        deleted: moved.deleted,
+        bytes: moved.bytes,
+        dry_run: options.dry_run,
+    })
+}
+
+/// Runs rsync, counting files on stderr as they go (on a terminal); its errors become one
+/// line.
+async fn rsync(args: &[OsString]) -> Result<sync::Moved, String> {
+    let mut child = tokio::process::Command::new("rsync")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run rsync (is it installed?): {e}"))?;
+    let stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let live = std::io::stderr().is_terminal();
+    let read_out = async {
+        let mut text = String::new();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut n = 0u64;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if live && line.len() > 12 && line.as_bytes()[1] == b'f' {
+                n += 1;
+                eprint!("\rrv-sync: {n} files…");
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if live && n > 0 {
+            eprintln!();
+        }
+        text
+    };
+    let read_err = async {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    };
+    let (out, err) = tokio::join!(read_out, read_err);
+    let status = child.wait().await.map_err(|e| format!("rsync: {e}"))?;
+    if !status.success() {
+        let first = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
+        return Err(format!(
+            "rsync failed ({}): {first}",
+            status
+                .code()
+                .map_or_else(|| "killed".to_owned(), |c| format!("exit {c}"))
+        ));
+    }
+    Ok(sync::parse_output(&out))
+}
+
+/// `watch`: a push now, then one after every burst of changes.
+fn watch(
+    ctx: &Context,
+    root: &Path,
+    remote: Option<&str>,
+    delete: bool,
+    debounce: u64,
+) -> ExitCode {
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = match notify::recommended_watcher(tx) {
+        Ok(w) => w,
+        Err(e) => {
+            return fail(
+                "rv-sync",
+                &format!("cannot watch files: {e}"),
+                exit::FAILURE,
+            );
+        }
+    };
+    if let Err(e) = watcher.watch(root, notify::RecursiveMode::Recursive) {
+        return fail(
+            "rv-sync",
+            &format!("cannot watch {}: {e}", root.display()),
+            exit::FAILURE,
+        );
+    }
+    let options = Options {
+        delete,
+        dry_run: false,
+    };
+    let dest = match remote {
+        Some(r) => r.to_owned(),
+        None => match ctx.remote(async |conn| default_dest(ctx, conn, root).await) {
+            Ok(w) => w.code(),
+            Err(e) => return fail("rv-sync", &e, exit::FAILURE),
+        },
+    };
+    eprintln!("rv-sync: watching {} (Ctrl-C stops)", root.display());
+    loop {
+        let pushed = ctx.remote(async |_| push(ctx, root, &dest, options).await);
+        match pushed {
+            Ok(record) => {
+                if !print_records([&Envelope::new(Record::Sync(record))]).unwrap_or(false) {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            // A failed push is retried on the next change.
+            Err(e) => eprintln!("rv-sync: warning: {e}"),
+        }
+        // Wait for a change that matters, then for quiet.
+        loop {
+            match rx.recv() {
+                Ok(Ok(event)) if relevant(root, &event) => break,
+                Ok(_) => {}
+                Err(_) => return ExitCode::from(exit::FAILURE),
+            }
+        }
+        while rx.recv_timeout(Duration::from_millis(debounce)).is_ok() {}
+    }
+}
+
+/// Whether a file event can change what a push sends: not git's own bookkeeping, not an
+/// access.
+fn relevant(root: &Path, event: &notify::Event) -> bool {
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return false;
+    }
+    event.paths.iter().any(|p| {
+        let rel = p.strip_prefix(root).unwrap_or(p);
+        !rel.components().any(|c| c.as_os_str() == ".git")
+    })
+}
