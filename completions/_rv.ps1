@@ -78,8 +78,34 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;run' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--gpu', '--gpu', [CompletionResultType]::ParameterName, 'GPUs in all (0: a CPU-only job)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'GPU type: a100, a6000, a40, h200, v100, rtx3090, mig, … (default: any)')
+            [CompletionResult]::new('--vram', '--vram', [CompletionResultType]::ParameterName, 'Minimum memory per GPU, in GB')
+            [CompletionResult]::new('--time', '--time', [CompletionResultType]::ParameterName, 'Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00)')
+            [CompletionResult]::new('--nodes', '--nodes', [CompletionResultType]::ParameterName, 'Nodes (default: rv chooses among 1, 2 and 4)')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPUs per node')
+            [CompletionResult]::new('--mem', '--mem', [CompletionResultType]::ParameterName, 'Memory per node: 64G, 256G, 1T, 500M')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Partitions to stay within (comma separated or repeated)')
+            [CompletionResult]::new('--partition', '--partition', [CompletionResultType]::ParameterName, 'Partitions to stay within (comma separated or repeated)')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Account to charge')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Account to charge')
+            [CompletionResult]::new('--constraint', '--constraint', [CompletionResultType]::ParameterName, 'An extra node feature constraint')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Nodes to avoid, as a host list (a[1-3],b2)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name for the jobs (letters, digits, `.`, `_`, `-`)')
+            [CompletionResult]::new('--run', '--run', [CompletionResultType]::ParameterName, 'The command the job runs (default: hold the allocation for a shell)')
+            [CompletionResult]::new('--max-strategies', '--max-strategies', [CompletionResultType]::ParameterName, 'Strategies to submit at most')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Copy these paths (relative to where the command runs) to `$RV_OUTPUT_DIR` when it ends; repeat or separate with commas')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up waiting for a start after this long: 30m, 2h (every job is cancelled)')
+            [CompletionResult]::new('--mig', '--mig', [CompletionResultType]::ParameterName, 'A free MIG slice (one GPU of 10 GB)')
+            [CompletionResult]::new('--single-node', '--single-node', [CompletionResultType]::ParameterName, 'Only single-node topologies')
+            [CompletionResult]::new('--ray', '--ray', [CompletionResultType]::ParameterName, 'Start a Ray cluster over the job''s nodes (head on the first) before the command')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Show every strategy considered, kept or dropped, and why (on stderr)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the job''s output until it ends; exit with its exit code')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the job''s output until it ends; exit with its exit code')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print records (NDJSON) instead of the job id')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run from this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;ps' {
@@ -111,8 +137,19 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;logs' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Only the last N lines (with -f: before following; default 20 there)')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Only the lines of this node of a multi-node job (0 is the first)')
+            [CompletionResult]::new('--search', '--search', [CompletionResultType]::ParameterName, 'Search every rv log for a pattern (extended regular expression)')
+            [CompletionResult]::new('--pull', '--pull', [CompletionResultType]::ParameterName, 'Download the job''s log files into DIR (default: ./rv-logs)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Standard output (the default, unless --err)')
+            [CompletionResult]::new('--err', '--err', [CompletionResultType]::ParameterName, 'Standard error')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow until the job ends; exit with its exit code')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow until the job ends; exit with its exit code')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Keep progress-bar redraws as they are')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON on stdout (with -f: one object per line)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Read on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;status' {

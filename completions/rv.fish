@@ -69,7 +69,30 @@ complete -c rv -n "__fish_rv_using_subcommand up" -l keep -d 'Keep the job when 
 complete -c rv -n "__fish_rv_using_subcommand up" -l local -d 'Run on this host (when rv runs on the login node)'
 complete -c rv -n "__fish_rv_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand up" -s V -l version -d 'Print version'
-complete -c rv -n "__fish_rv_using_subcommand run" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand run" -l gpu -d 'GPUs in all (0: a CPU-only job)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l type -d 'GPU type: a100, a6000, a40, h200, v100, rtx3090, mig, … (default: any)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l vram -d 'Minimum memory per GPU, in GB' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l time -d 'Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l nodes -d 'Nodes (default: rv chooses among 1, 2 and 4)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l cpus -d 'CPUs per node' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l mem -d 'Memory per node: 64G, 256G, 1T, 500M' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -s p -l partition -d 'Partitions to stay within (comma separated or repeated)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -s A -l account -d 'Account to charge' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l constraint -d 'An extra node feature constraint' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l exclude -d 'Nodes to avoid, as a host list (a[1-3],b2)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l name -d 'A name for the jobs (letters, digits, `.`, `_`, `-`)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l run -d 'The command the job runs (default: hold the allocation for a shell)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l max-strategies -d 'Strategies to submit at most' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l output -d 'Copy these paths (relative to where the command runs) to `$RV_OUTPUT_DIR` when it ends; repeat or separate with commas' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l timeout -d 'Give up waiting for a start after this long: 30m, 2h (every job is cancelled)' -r
+complete -c rv -n "__fish_rv_using_subcommand run" -l mig -d 'A free MIG slice (one GPU of 10 GB)'
+complete -c rv -n "__fish_rv_using_subcommand run" -l single-node -d 'Only single-node topologies'
+complete -c rv -n "__fish_rv_using_subcommand run" -l ray -d 'Start a Ray cluster over the job\'s nodes (head on the first) before the command'
+complete -c rv -n "__fish_rv_using_subcommand run" -l explain -d 'Show every strategy considered, kept or dropped, and why (on stderr)'
+complete -c rv -n "__fish_rv_using_subcommand run" -s f -l follow -d 'Follow the job\'s output until it ends; exit with its exit code'
+complete -c rv -n "__fish_rv_using_subcommand run" -l json -d 'Print records (NDJSON) instead of the job id'
+complete -c rv -n "__fish_rv_using_subcommand run" -l local -d 'Run from this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand ps" -l all -d 'Also jobs that ended in the last 7 days (from accounting)'
 complete -c rv -n "__fish_rv_using_subcommand ps" -l json -d 'Print the jobs as a JSON array'
 complete -c rv -n "__fish_rv_using_subcommand ps" -l local -d 'Run on this host (when rv runs on the login node)'
@@ -81,7 +104,17 @@ complete -c rv -n "__fish_rv_using_subcommand stop" -l local -d 'Run on this hos
 complete -c rv -n "__fish_rv_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand attach" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand ssh" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand logs" -l tail -d 'Only the last N lines (with -f: before following; default 20 there)' -r
+complete -c rv -n "__fish_rv_using_subcommand logs" -l node -d 'Only the lines of this node of a multi-node job (0 is the first)' -r
+complete -c rv -n "__fish_rv_using_subcommand logs" -l search -d 'Search every rv log for a pattern (extended regular expression)' -r
+complete -c rv -n "__fish_rv_using_subcommand logs" -l pull -d 'Download the job\'s log files into DIR (default: ./rv-logs)' -r -F
+complete -c rv -n "__fish_rv_using_subcommand logs" -l out -d 'Standard output (the default, unless --err)'
+complete -c rv -n "__fish_rv_using_subcommand logs" -l err -d 'Standard error'
+complete -c rv -n "__fish_rv_using_subcommand logs" -s f -l follow -d 'Follow until the job ends; exit with its exit code'
+complete -c rv -n "__fish_rv_using_subcommand logs" -l raw -d 'Keep progress-bar redraws as they are'
+complete -c rv -n "__fish_rv_using_subcommand logs" -l json -d 'JSON on stdout (with -f: one object per line)'
+complete -c rv -n "__fish_rv_using_subcommand logs" -l local -d 'Read on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand status" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand forward" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand env; and not __fish_seen_subcommand_from set list rm import help" -l json -d 'Print JSON on stdout'

@@ -132,6 +132,11 @@ fn directives(job: &Job) -> Vec<String> {
         "--signal=B:USR2@{}",
         (s.time / 10).clamp(60, CHECKPOINT_WARNING_SECS)
     ));
+    // Slurm's `--chdir` lets `squeue -o %Z` show which snapshot a job uses (the body's `cd`
+    // does the work; a directive cannot be quoted, so only plain paths go here).
+    if let Some(w) = job.workdir.filter(|w| !w.contains(char::is_whitespace)) {
+        d.push(format!("--chdir={w}"));
+    }
     d.push(format!("--output={}/%x-%j.out", job.paths.logs()));
     d.push(format!("--error={}/%x-%j.err", job.paths.logs()));
     d
@@ -159,6 +164,7 @@ pub fn render(job: &Job) -> String {
         ("RV_TOTAL_SECONDS", r.time.to_string()),
         ("RV_SEGMENT_SECONDS", s.time.to_string()),
         ("RV_SEGMENTS", s.segments.to_string()),
+        ("RV_HARDWARE_ERRORS", HARDWARE_ERRORS.to_owned()),
     ];
     for (k, v) in exports {
         out.push_str(&format!("export {k}={}\n", quote(&v)));
@@ -276,6 +282,7 @@ fi
 /// What the job does once it holds the claim.
 fn body(job: &Job) -> String {
     let s = job.strategy;
+    let retry_note = "[ -z \"${RV_RETRIED:-}\" ] || echo \"rv: job $SLURM_JOB_ID retries after a hardware error: ${RV_RETRY_REASON:-}\" >&2\n";
     let ray = if job.request.ray { RAY_START } else { "" };
     let Some(command) = job.request.command.as_deref() else {
         // A holder keeps the allocation for `rv attach`; a bare shell would exit at once.
@@ -298,7 +305,7 @@ fn body(job: &Job) -> String {
     if s.segments <= 1 {
         let note = if s.nodes > 1 { literal } else { "" };
         return format!(
-            "{ray}\n# --- run (in the background, so the event traps can run)\n{cd}{note}{{ {run}\n}} &\nrv_wait $!\nrv_rc=$?\nif [ \"$rv_rc\" -eq 0 ]; then rv_notify COMPLETED 0; else rv_notify FAILED \"$rv_rc\"; fi\nexit \"$rv_rc\"\n"
+            "{ray}\n# --- run (in the background, so the event traps can run)\n{retry_note}{cd}{note}{{ {run}\n}} &\nrv_wait $!\nrv_rc=$?\n{HARDWARE_RETRY}if [ \"$rv_rc\" -eq 0 ]; then rv_notify COMPLETED 0; else rv_notify FAILED \"$rv_rc\"; fi\nexit \"$rv_rc\"\n"
         );
     }
     let segments = format!(
@@ -333,6 +340,24 @@ exit "$rv_rc"
     format!("{ray}{segments}")
 }
 
+/// Output that means the hardware failed, not the program (`grep -E`, case-insensitive).
+pub const HARDWARE_ERRORS: &str = "CUDA error: unknown error|fallen off the bus|uncorrectable ECC|ECC error|NCCL (WARN|error).*(system error|unhandled system error)";
+
+/// After a failure whose output shows a hardware error, the job resubmits itself once
+/// (`RV_RETRIED`), excluding its nodes, and hands its claim on (`RV_PREV_JOB`). Only this
+/// job's own logs count, that is what it printed since it started.
+const HARDWARE_RETRY: &str = r#"if [ "$rv_rc" -ne 0 ] && [ -z "${RV_RETRIED:-}" ] &&
+  grep -qiE "$RV_HARDWARE_ERRORS" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.out" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.err" 2>/dev/null; then
+  rv_why=$(grep -hiE "$RV_HARDWARE_ERRORS" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.out" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.err" 2>/dev/null | tail -n 1)
+  if rv_next=$(RV_RETRY_REASON="job $SLURM_JOB_ID failed on $SLURM_JOB_NODELIST: $rv_why" sbatch --parsable --export=ALL,RV_RETRIED=1,RV_PREV_JOB="$SLURM_JOB_ID" --exclude="$SLURM_JOB_NODELIST" "$RV_SCRIPT"); then
+    echo "${rv_next%%;*}" >>"$RV_REQUEST_DIR/jobs"
+    echo "rv: hardware error on $SLURM_JOB_NODELIST (exit $rv_rc); retrying once on other nodes as job ${rv_next%%;*}" >&2
+    rv_notify RESUBMITTED "$rv_rc"
+    exit "$rv_rc"
+  fi
+fi
+"#;
+
 /// Starts a Ray cluster: the head on the first node, a worker on every other node, each as
 /// a step sharing the job's resources; the command then finds it through `RAY_ADDRESS`.
 const RAY_START: &str = r#"
@@ -363,7 +388,7 @@ fn multi_node(command: &str) -> String {
         "export RANK=\"$SLURM_PROCID\" NODE_RANK=\"$SLURM_NODEID\" WORLD_SIZE=\"$SLURM_NTASKS\" LOCAL_RANK=0; {command}"
     );
     format!(
-        "srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -c {}",
+        "srun --ntasks-per-node=1 --kill-on-bad-exit=1 --label bash -c {}",
         quote(&per_task)
     )
 }

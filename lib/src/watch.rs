@@ -268,6 +268,28 @@ pub fn allocation(request: &str, row: &Job, strategy: Option<&Strategy>) -> Opti
     })
 }
 
+/// The allocation of a winner that already left the queue (a short command), from
+/// `scontrol show job`, which keeps ended jobs for a while.
+pub fn allocation_of_ended(
+    request: &str,
+    detail: &crate::slurm::parse::scontrol::JobDetail,
+    strategy: Option<&Strategy>,
+) -> Option<Allocation> {
+    Some(Allocation {
+        request: request.to_owned(),
+        job_id: detail.id.parse().ok()?,
+        partition: detail.partition.clone(),
+        nodes: detail.nodes.clone(),
+        gpu_type: strategy.and_then(|s| s.gpu_type.clone()),
+        gpus_per_node: strategy.map_or_else(
+            || detail.gpus_per_node.iter().map(|g| g.count).sum(),
+            |s| s.gpus_per_node,
+        ),
+        start: detail.start?,
+        end: detail.end,
+    })
+}
+
 /// A warning when the winner's GPUs are not what its strategy asked for, from
 /// `scontrol show job -d`'s per-node GRES.
 pub fn check_gpus(

@@ -5,6 +5,7 @@ mod install;
 mod multiplexer;
 mod plan;
 mod probe;
+mod run;
 mod segments;
 mod submit;
 mod support;

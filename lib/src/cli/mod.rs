@@ -131,6 +131,8 @@ fn builtin(name: &'static str) -> Command {
         "ps" => <crate::commands::ps::Args as clap::CommandFactory>::command().name("ps"),
         "cost" => <crate::commands::cost::Args as clap::CommandFactory>::command().name("cost"),
         "env" => <crate::commands::env::Args as clap::CommandFactory>::command().name("env"),
+        "logs" => <crate::commands::logs::Args as clap::CommandFactory>::command().name("logs"),
+        "run" => <crate::commands::run::Args as clap::CommandFactory>::command().name("run"),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

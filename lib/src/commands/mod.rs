@@ -4,9 +4,11 @@
 pub mod attach;
 pub mod cost;
 pub mod env;
+pub mod logs;
 pub mod plan;
 pub mod probe;
 pub mod ps;
+pub mod run;
 pub mod stop;
 pub mod submit;
 pub mod sync;
@@ -31,6 +33,8 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
         "up" => up::main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "cost" => cost::main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "env" => env::main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "logs" => logs::main(&logs::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "run" => run::main(&run::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {
@@ -165,6 +169,32 @@ impl Context {
                 .clone()
                 .unwrap_or_else(|| format!("/scratch/{user}")),
         }
+    }
+
+    /// Where rv's files are on the cluster, when the user is not known yet: the configured
+    /// scratch, else `/scratch/<user>` with the user the cluster named once (`id -un`, one
+    /// round trip the first time, then remembered in the state directory).
+    pub async fn cluster_paths(&self, conn: &Connection) -> Result<crate::script::Paths, String> {
+        if self.config.paths.scratch.is_some() {
+            return Ok(self.paths(""));
+        }
+        let cache = format!("users/{}", crate::sync::manifest_name(&self.host(), "user"));
+        if let Ok(user) = std::fs::read_to_string(self.state.root().join(&cache)) {
+            if !user.trim().is_empty() {
+                return Ok(self.paths(user.trim()));
+            }
+        }
+        let mut batch = crate::remote::batch::Batch::new();
+        let i = batch.command("id -un");
+        let reply = crate::remote::transport::run_batch(conn, &batch)
+            .await
+            .map_err(|e| e.to_string())?;
+        let user = reply.outputs[i].stdout.trim().to_owned();
+        if user.is_empty() || user.contains(['/', ' ']) {
+            return Err("the cluster did not say who you are (`id -un`)".into());
+        }
+        let _ = self.state.write_private(&cache, user.as_bytes());
+        Ok(self.paths(&user))
     }
 
     /// The site profile for `host`.

@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 /// The flags of a request, shared by `rv-plan` and `rv up`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct RequestArgs {
     /// GPUs in all (0: a CPU-only job).
     #[arg(long, value_name = "N", default_value_t = 1)]

@@ -12,8 +12,6 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use crate::connect::Connection;
 use crate::exit;
 use crate::records::{Envelope, Record, SyncRecord};
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
 use crate::sync::{self, Options, Remote, Workspace};
 
 use super::{Context, fail, print_records};
@@ -157,27 +155,14 @@ fn emit(result: Result<SyncRecord, String>) -> ExitCode {
     }
 }
 
-/// The workspace of the project at `root`: on the configured scratch, else on
-/// `/scratch/<user>` (asking the cluster who we are, in one round trip).
+/// The workspace of the project at `root` on the user's scratch.
 pub async fn default_dest(
     ctx: &Context,
     conn: &Connection,
     root: &Path,
 ) -> Result<Workspace, String> {
-    let scratch = match &ctx.config.paths.scratch {
-        Some(s) => s.clone(),
-        None => {
-            let mut batch = Batch::new();
-            let i = batch.command("id -un");
-            let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
-            let user = reply.outputs[i].stdout.trim().to_owned();
-            if user.is_empty() {
-                return Err("the cluster did not say who you are (`id -un`)".into());
-            }
-            ctx.paths(&user).scratch
-        }
-    };
-    Ok(Workspace::for_project(&scratch, root))
+    let paths = ctx.cluster_paths(conn).await?;
+    Ok(Workspace::for_project(&paths.scratch, root))
 }
 
 /// How rsync reaches the cluster for `ctx`.

@@ -74,54 +74,43 @@ pub fn main(args: &Args) -> ExitCode {
         Err(code) => return code,
     };
     let outcome = ctx.remote(async |conn| {
-        eprintln!("rv up: reading the queue on {host}…");
-        let options = Options { gpus: ask.gpus.clamp(1, 8), account: ask.account.clone(), test_only: true };
-        let snapshot = probe::run(conn, &host, &options).await.map_err(|e| e.to_string())?;
-        let records = snapshot.records(&profile);
-        let probed = Probed::from_records(records.iter().map(|e| &e.record));
-        let cluster = probed.cluster.clone().ok_or("the probe found no cluster")?;
-        let id = request_id(cluster.now).map_err(|e| e.to_string())?;
-        let (request, considered) = plan::plan(&ask, &probed, &id).map_err(|e| e.to_string())?;
-        let kept: Vec<_> = considered.iter().filter(|c| c.kept).map(|c| c.strategy.clone()).collect();
-        let shown: Vec<_> = if args.request.explain { considered.clone() } else { considered.into_iter().filter(|c| c.kept).collect() };
+        let planned = plan_now(conn, &host, &profile, &ask, "rv up").await?;
+        let shown: Vec<_> = if args.request.explain {
+            planned.considered.clone()
+        } else {
+            planned
+                .considered
+                .iter()
+                .filter(|c| c.kept)
+                .cloned()
+                .collect()
+        };
         if args.dry_run {
             if args.json {
-                let out: Vec<Envelope> = std::iter::once(Record::Request(request))
-                    .chain(kept.into_iter().map(Record::Strategy))
+                let out: Vec<Envelope> = std::iter::once(Record::Request(planned.request.clone()))
+                    .chain(planned.kept().into_iter().map(Record::Strategy))
                     .map(Envelope::new)
                     .collect();
                 let _ = print_records(&out);
             } else {
-                let table = explain(&shown, cluster.now);
+                let table = explain(&shown, planned.now);
                 let _ = print_lines(table.lines());
             }
             return Ok(Step::DryRun);
         }
-        eprint!("{}", explain(&shown, cluster.now));
-        let paths = ctx.paths(&cluster.user);
-        let prepared = submit::prepare(&request, &kept, &paths, &profile.modules, &vars, None)?;
-        let mut record = Recorded {
-            host: host.clone(),
-            request: request.clone(),
-            strategies: kept.clone(),
-            scratch: paths.scratch.clone(),
-            submissions: Vec::new(),
+        eprint!("{}", explain(&shown, planned.now));
+        let runs_command = planned.request.command.is_some();
+        let submit = Submit {
+            modules: &profile.modules,
+            vars: &vars,
+            workdir: None,
+            timeout,
+            keep: args.keep,
         };
-        record.save(&ctx.state).map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
-        let reply = run_batch(conn, &prepared.batch).await.map_err(|e| e.to_string())?;
-        let submissions = prepared.submissions(&reply);
-        record.submissions.clone_from(&submissions);
-        let _ = record.save(&ctx.state);
-        let jobs = record.jobs();
-        for s in submissions.iter().filter(|s| s.job_id.is_none()) {
-            eprintln!("rv up: {} not submitted: {}", s.strategy, s.error.as_deref().unwrap_or("?"));
-        }
-        if jobs.is_empty() {
-            return Err("no strategy could be submitted".into());
-        }
-        eprintln!("rv up: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)", jobs.len(), request.id);
-        let target = Target { request: request.id.clone(), paths, strategies: kept, jobs };
-        Ok(Step::Watched(watch::follow(&ctx, conn, &target, timeout, args.keep, false).await, request.command.is_some()))
+        Ok(Step::Watched(
+            submit_and_follow(&ctx, conn, &host, &planned, &submit, "rv up").await?,
+            runs_command,
+        ))
     });
     match outcome {
         Ok(Step::DryRun) => ExitCode::SUCCESS,
@@ -130,6 +119,130 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(Step::Watched(Outcome::Interrupted, _)) => ExitCode::from(exit::INTERRUPTED),
         Err(e) => fail("rv up", &e, exit::FAILURE),
     }
+}
+
+/// A request planned against the queue as it is now.
+#[derive(Debug)]
+pub struct Planned {
+    /// The request.
+    pub request: crate::records::Request,
+    /// Every strategy considered, kept or not.
+    pub considered: Vec<plan::Considered>,
+    /// The cluster's clock.
+    pub now: i64,
+    /// The cluster user.
+    pub user: String,
+}
+
+impl Planned {
+    /// The strategies kept for submission.
+    pub fn kept(&self) -> Vec<crate::records::Strategy> {
+        self.considered
+            .iter()
+            .filter(|c| c.kept)
+            .map(|c| c.strategy.clone())
+            .collect()
+    }
+}
+
+/// Probes the cluster (one round trip, `--test-only` included) and plans `ask`.
+pub async fn plan_now(
+    conn: &crate::connect::Connection,
+    host: &str,
+    profile: &crate::profile::Profile,
+    ask: &plan::Ask,
+    stage: &str,
+) -> Result<Planned, String> {
+    eprintln!("{stage}: reading the queue on {host}…");
+    let options = Options {
+        gpus: ask.gpus.clamp(1, 8),
+        account: ask.account.clone(),
+        test_only: true,
+    };
+    let snapshot = probe::run(conn, host, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let records = snapshot.records(profile);
+    let probed = Probed::from_records(records.iter().map(|e| &e.record));
+    let cluster = probed.cluster.clone().ok_or("the probe found no cluster")?;
+    let id = request_id(cluster.now).map_err(|e| e.to_string())?;
+    let (request, considered) = plan::plan(ask, &probed, &id).map_err(|e| e.to_string())?;
+    Ok(Planned {
+        request,
+        considered,
+        now: cluster.now,
+        user: cluster.user,
+    })
+}
+
+/// How to submit a planned request.
+#[derive(Debug)]
+pub struct Submit<'a> {
+    /// Modules the jobs load.
+    pub modules: &'a [String],
+    /// The env file's variables.
+    pub vars: &'a [(String, String)],
+    /// Where the command runs.
+    pub workdir: Option<&'a str>,
+    /// Give up waiting after this long.
+    pub timeout: Option<Duration>,
+    /// Keep a winner when interrupted.
+    pub keep: bool,
+}
+
+/// Records the request locally, submits every kept strategy in one round trip, and
+/// watches until one job wins (the others cancelled), all end, or the user stops it.
+pub async fn submit_and_follow(
+    ctx: &Context,
+    conn: &crate::connect::Connection,
+    host: &str,
+    planned: &Planned,
+    how: &Submit<'_>,
+    stage: &str,
+) -> Result<Outcome, String> {
+    let kept = planned.kept();
+    let request = &planned.request;
+    let paths = ctx.paths(&planned.user);
+    let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)?;
+    let mut record = Recorded {
+        host: host.to_owned(),
+        request: request.clone(),
+        strategies: kept.clone(),
+        scratch: paths.scratch.clone(),
+        submissions: Vec::new(),
+    };
+    record
+        .save(&ctx.state)
+        .map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
+    let reply = run_batch(conn, &prepared.batch)
+        .await
+        .map_err(|e| e.to_string())?;
+    let submissions = prepared.submissions(&reply);
+    record.submissions.clone_from(&submissions);
+    let _ = record.save(&ctx.state);
+    let jobs = record.jobs();
+    for s in submissions.iter().filter(|s| s.job_id.is_none()) {
+        eprintln!(
+            "{stage}: {} not submitted: {}",
+            s.strategy,
+            s.error.as_deref().unwrap_or("?")
+        );
+    }
+    if jobs.is_empty() {
+        return Err("no strategy could be submitted".into());
+    }
+    eprintln!(
+        "{stage}: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)",
+        jobs.len(),
+        request.id
+    );
+    let target = Target {
+        request: request.id.clone(),
+        paths,
+        strategies: kept,
+        jobs,
+    };
+    Ok(watch::follow(ctx, conn, &target, how.timeout, how.keep, false).await)
 }
 
 /// How far `rv up` got inside the connection.

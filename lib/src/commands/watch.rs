@@ -263,8 +263,9 @@ pub async fn follow(
     unreachable!("the loop only ends by returning")
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn interrupted() {
+/// Resolves on Ctrl-C or SIGTERM. Once called, those signals no longer end the process by
+/// themselves: every later wait must listen for them through this.
+pub async fn interrupted() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -362,15 +363,20 @@ async fn won(
     let strategy = strategies
         .iter()
         .find(|s| Some(&s.id) == strategy_id.as_ref());
-    if let (Some(d), Some(s)) = (&detail, strategy) {
+    // An ended job has released its GPUs: nothing to check.
+    let ended = row.is_none();
+    if let (Some(d), Some(s), false) = (&detail, strategy, ended) {
         if let Some(warning) = watch::check_gpus(&d.allocated, s) {
             eprintln!("rv-watch: warning: job {winner}: {warning}");
         }
     }
-    match row
-        .as_ref()
-        .and_then(|r| watch::allocation(request, r, strategy))
-    {
+    let allocation = match &row {
+        Some(r) => watch::allocation(request, r, strategy),
+        None => detail
+            .as_ref()
+            .and_then(|d| watch::allocation_of_ended(request, d, strategy)),
+    };
+    match allocation {
         Some(a) => {
             eprintln!("rv-watch: job {winner} won on {}", a.nodes.join(","));
             Outcome::Won(a)

@@ -137,7 +137,7 @@ fn directives_are_slurm_syntax_and_names_are_clean() {
 fn multi_node_runs_one_task_per_node_with_its_own_rank() {
     let cmd = multi_node("torchrun --nproc-per-node=4 train.py");
     assert!(
-        cmd.starts_with("srun --ntasks-per-node=1 --kill-on-bad-exit=1 bash -c '"),
+        cmd.starts_with("srun --ntasks-per-node=1 --kill-on-bad-exit=1 --label bash -c '"),
         "{cmd}"
     );
     assert!(

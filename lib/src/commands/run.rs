@@ -1,0 +1,283 @@
+//! `rv run`: sync the project, snapshot it, and run a command on the cluster's GPUs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+
+use crate::commands::logs::{self, Follow};
+use crate::commands::plan::{RequestArgs, ask, explain};
+use crate::commands::up::{Submit, plan_now, submit_and_follow};
+use crate::commands::watch::Outcome;
+use crate::exit;
+use crate::records::{Envelope, Record};
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::run;
+use crate::shell::quote;
+use crate::slurm::time::Walltime;
+use crate::sync::{self, Workspace};
+
+use super::{Context, fail, print_lines, print_records};
+
+/// Sync the project and run a command on the cluster.
+///
+/// Finds the project (the nearest directory with pyproject.toml, requirements.txt, setup.py
+/// or .git), pushes it to its workspace on scratch, takes an immutable snapshot for this
+/// run (later pushes never change a running job's code), prepares a uv virtualenv keyed by
+/// the dependency files, Python version and modules, then plans and submits like `rv up`
+/// with your command instead of a shell. Returns once a job has started, printing its id;
+/// `-f` follows its output until it ends and exits with its exit code. Everything after the
+/// command's first word belongs to the command. A failure that shows a hardware error
+/// (CUDA unknown error, fallen off the bus, ECC, NCCL system error) is retried once on other
+/// nodes.
+#[derive(Debug, Parser)]
+#[command(name = "rv run", after_help = EXIT_CODES)]
+pub struct Args {
+    /// What to ask for (the default time is 1h).
+    #[command(flatten)]
+    pub request: RequestArgs,
+    /// Follow the job's output until it ends; exit with its exit code.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Copy these paths (relative to where the command runs) to `$RV_OUTPUT_DIR` when it
+    /// ends; repeat or separate with commas.
+    #[arg(long, value_name = "PATH", value_delimiter = ',')]
+    pub output: Vec<String>,
+    /// Give up waiting for a start after this long: 30m, 2h (every job is cancelled).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Print records (NDJSON) instead of the job id.
+    #[arg(long)]
+    pub json: bool,
+    /// Run from this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 a job started (with -f: the job's own exit code); 1 no job could start, \
+     the sync or dependency install failed, or the cluster could not be reached; 2 bad flags or configuration \
+     (nothing submitted); 130 interrupted (while waiting: every job cancelled; while following: the job keeps running).";
+
+/// Runs `rv run`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv run", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if args.request.run.is_some() {
+        return fail(
+            "rv run",
+            "--run: give the command as arguments instead",
+            exit::USAGE,
+        );
+    }
+    warn_misplaced(&args.command);
+    let mut request = args.request.clone();
+    if request.time.is_none() && ctx.config.default_time().is_none() {
+        request.time = Some("1h".to_owned());
+    }
+    request.run = Some(run::command_line(&args.command));
+    let ask = match ask(&request, &ctx.config) {
+        Ok(a) => a,
+        Err(e) => return fail("rv run", &e, exit::USAGE),
+    };
+    let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
+        Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
+        Err(e) => return fail("rv run", &format!("--timeout: {e}"), exit::USAGE),
+    };
+    let vars = match super::env::job_vars(&ctx) {
+        Ok(v) => v,
+        Err(e) => return fail("rv run", &format!("rv env: {e}"), exit::FAILURE),
+    };
+    let host = ctx.host();
+    let profile = match ctx.profile(&host) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = sync::project_root(&here);
+    let rel = here
+        .strip_prefix(&root)
+        .map(|r| r.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let result = ctx.remote(async |conn| {
+        let mut planned = plan_now(conn, &host, &profile, &ask, "rv run").await?;
+        let kept: Vec<_> = planned
+            .considered
+            .iter()
+            .filter(|c| c.kept)
+            .cloned()
+            .collect();
+        eprint!("{}", explain(&kept, planned.now));
+        let paths = ctx.paths(&planned.user);
+        let ws = Workspace::for_project(&paths.scratch, &root);
+        let pushed = super::sync::push(&ctx, &root, &ws.code(), sync::Options::default()).await?;
+        let prepared = prepare(
+            conn,
+            &ws,
+            &planned.request.id,
+            &profile.modules,
+            &paths.scratch,
+        )
+        .await?;
+        let words = run::rewrite_paths(&args.command, &root.to_string_lossy(), &prepared.snapshot);
+        let command = run::job_command(&run::command_line(&words), &prepared, &rel, &args.output);
+        planned.request.command = Some(command);
+        let workdir = run::workdir(&prepared, &rel);
+        let how = Submit {
+            modules: &profile.modules,
+            vars: &vars,
+            workdir: Some(&workdir),
+            timeout,
+            keep: false,
+        };
+        let outcome = submit_and_follow(&ctx, conn, &host, &planned, &how, "rv run").await?;
+        let a = match outcome {
+            Outcome::Won(a) => a,
+            Outcome::Ended(why) => return Ok(Ran::Ended(why)),
+            Outcome::Interrupted => return Ok(Ran::Interrupted),
+        };
+        let records = [
+            Envelope::new(Record::Sync(pushed)),
+            Envelope::new(Record::Request(planned.request.clone())),
+            Envelope::new(Record::Allocation(a.clone())),
+        ];
+        report(&a, &records, args.json, args.follow, &prepared.snapshot);
+        if !args.follow {
+            return Ok(Ran::Started);
+        }
+        let code = follow_winner(conn, &paths, a.job_id, args.json).await?;
+        Ok(Ran::Followed(code))
+    });
+    match result {
+        Ok(Ran::Started) => ExitCode::SUCCESS,
+        Ok(Ran::Followed(code)) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
+        Ok(Ran::Ended(why)) => fail("rv run", &why, exit::FAILURE),
+        Ok(Ran::Interrupted) => ExitCode::from(exit::INTERRUPTED),
+        Err(e) => fail("rv run", &e, exit::FAILURE),
+    }
+}
+
+/// Follows the winner's stdout and stderr to its end (and any retry); its exit code.
+async fn follow_winner(
+    conn: &crate::connect::Connection,
+    paths: &crate::script::Paths,
+    id: u64,
+    json: bool,
+) -> Result<i32, String> {
+    let (job, _) = logs::resolve(conn, paths, Some(id), &[], None).await?;
+    let nodes = if job.nodes.len() > 1 {
+        job.nodes.clone()
+    } else {
+        Vec::new()
+    };
+    let how = Follow {
+        streams: vec![crate::logs::Stream::Out, crate::logs::Stream::Err],
+        tail: usize::MAX,
+        json,
+        shape: crate::logs::Lines::new(false, nodes, None),
+    };
+    Ok(logs::follow_job(conn, paths, job, how).await)
+}
+
+/// How a run ended, for the exit code.
+enum Ran {
+    /// A job started; not followed.
+    Started,
+    /// Followed to the end: the job's exit code.
+    Followed(i32),
+    /// No job could start.
+    Ended(String),
+    /// Interrupted while waiting (every job cancelled).
+    Interrupted,
+}
+
+/// Says where the command runs: records with `--json`, else the job id on stdout and how
+/// to follow on stderr.
+fn report(
+    a: &crate::records::Allocation,
+    records: &[Envelope],
+    json: bool,
+    follow: bool,
+    snapshot: &str,
+) {
+    if json {
+        let _ = print_records(records);
+    } else if !follow {
+        // Followed, stdout is the job's.
+        let _ = print_lines([a.job_id.to_string().as_str()]);
+    }
+    let from = if snapshot.is_empty() {
+        String::new()
+    } else {
+        format!(" from {snapshot}")
+    };
+    eprintln!(
+        "rv run: job {} runs on {}{from}\n  follow: rv logs -f {}   stop: rv stop {}",
+        a.job_id,
+        a.nodes.join(","),
+        a.job_id,
+        a.job_id
+    );
+}
+
+/// Snapshots the pushed tree and prepares the dependencies (one round trip, in a login
+/// shell so the site's `module` works).
+async fn prepare(
+    conn: &crate::connect::Connection,
+    ws: &Workspace,
+    request: &str,
+    modules: &[String],
+    scratch: &str,
+) -> Result<run::Prepared, String> {
+    let mut batch = Batch::new();
+    let script = run::prepare_script(ws, request, modules, scratch);
+    let i = batch.command(format!("bash -lc {} </dev/null", quote(&script)));
+    eprintln!("rv run: snapshotting the code and preparing dependencies…");
+    let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
+    let out = &reply.outputs[i];
+    for line in out.stderr.lines() {
+        if let Some(p) = line.strip_prefix("rv-progress: ") {
+            eprintln!("rv run: {p}");
+        }
+    }
+    if !out.ok() {
+        let why: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("rv-progress: "))
+            .collect();
+        return Err(format!("preparing the run failed: {}", why.join(" | ")));
+    }
+    run::parse_prepared(&out.stdout)
+        .ok_or_else(|| "the cluster did not report a snapshot".to_owned())
+}
+
+/// Warns about rv flags placed after the command (they go to the command).
+fn warn_misplaced(command: &[String]) {
+    let ours: Vec<String> = Args::command()
+        .get_arguments()
+        .flat_map(|a| {
+            a.get_long()
+                .map(|l| format!("--{l}"))
+                .into_iter()
+                .chain(a.get_short().map(|s| format!("-{s}")))
+        })
+        .collect();
+    for flag in run::misplaced_flags(command, &ours) {
+        eprintln!(
+            "rv run: warning: `{flag}` comes after the command, so the command gets it; put rv's flags before the command"
+        );
+    }
+}
