@@ -51,7 +51,7 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
         .unwrap();
     assert!(plain.status.success());
 
-    // Listed masked, also as JSON; a bad name changes nothing and exits 2.
+    // Listed masked, also as JSON.
     let list = tb
         .rv(RV, &state)
         .args(["env", "list", "--json"])
@@ -65,12 +65,6 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
             {"name": "RV_IT_TOKEN", "value": "********", "secret": true},
         ])
     );
-    let bad = tb
-        .rv(RV, &state)
-        .args(["env", "set", "BAD-NAME", "x"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
 
     let out = tb
         .rv(RV, &state)
@@ -133,4 +127,50 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains(needle));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(needle));
+}
+
+#[test]
+fn env_imports_removes_and_refuses_bad_names() {
+    let Some(tb) = Testbed::get() else { return };
+    let state = tb.control_dir("env-import");
+    let bad = tb
+        .rv(RV, &state)
+        .args(["env", "set", "BAD-NAME", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    // Import from a .env file, then remove; a name that is not set is an error.
+    let mut import = tb
+        .rv(RV, &state)
+        .args(["env", "import", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    import
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"# from a .env\nIMPORTED_A=1\nexport IMPORTED_B='two words'\n")
+        .unwrap();
+    let imported = import.wait_with_output().unwrap();
+    assert!(imported.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(
+        json["changed"],
+        serde_json::json!(["IMPORTED_A", "IMPORTED_B"])
+    );
+    let rm = tb
+        .rv(RV, &state)
+        .args(["env", "rm", "IMPORTED_A", "IMPORTED_B"])
+        .output()
+        .unwrap();
+    assert!(rm.status.success());
+    let again = tb
+        .rv(RV, &state)
+        .args(["env", "rm", "IMPORTED_A"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not set: IMPORTED_A"));
 }

@@ -280,3 +280,86 @@ fn scenario_idle_logs_show_tail_search_json_and_collapse_progress_bars() {
     assert!(text(&missing.stderr).contains("no rv log of job 999999999"));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn scenario_idle_run_prunes_old_snapshots_but_not_one_in_use_and_copies_outputs() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("run-prune");
+    let jobs = tb.jobs();
+    let root = project("prune");
+    let ws = format!(
+        "/scratch/rvtest/rv-workspaces/{}/default",
+        root.file_name().unwrap().to_string_lossy()
+    );
+    let old = format!("{ws}/snapshots/20200101T000000Z-old");
+    let busy = format!("{ws}/snapshots/20200102T000000Z-busy");
+    tb.ssh(&format!("mkdir -p {old} {busy}"))
+        .expect_ok("old snapshots");
+    let holder = jobs.sbatch(&format!(
+        "-p standard -t 5 --chdir={busy} --wrap 'sleep 300'"
+    ));
+    jobs.wait_for_state(&holder, &["RUNNING"], std::time::Duration::from_secs(30))
+        .unwrap();
+
+    let out = rv_run(
+        &tb,
+        &state,
+        &root,
+        &[
+            "-f",
+            "--output",
+            "data.txt",
+            "sh",
+            "-c",
+            "cp data.txt data.copy; echo \"$RV_OUTPUT_DIR\"",
+        ],
+    );
+    jobs.track(&job_of(&out).to_string());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let left = tb.ssh(&format!("ls {ws}/snapshots")).stdout;
+    assert!(!left.contains("20200101T000000Z-old"), "pruned: {left}");
+    assert!(
+        left.contains("20200102T000000Z-busy"),
+        "a job works there: {left}"
+    );
+    let output_dir = text(&out.stdout).trim().to_owned();
+    assert!(
+        output_dir.starts_with("/scratch/rvtest/.rv/outputs/"),
+        "{output_dir}"
+    );
+    assert_eq!(
+        tb.ssh(&format!("cat {output_dir}/data.txt")).stdout,
+        "original\n",
+        "--output copied the file"
+    );
+    tb.ssh(&format!("rm -rf {ws}"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_failed_install_submits_nothing_and_is_not_recorded_as_done() {
+    let Some(tb) = Testbed::get() else { return };
+    let state = tb.control_dir("run-bad-deps");
+    let root = project("bad-deps");
+    std::fs::write(
+        root.join("requirements.txt"),
+        "./vendor/missing-0.1-py3-none-any.whl\n",
+    )
+    .unwrap();
+    let out = rv_run(&tb, &state, &root, &["python3", "train.py"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("installing the dependencies failed"), "{err}");
+    assert!(!err.contains("submitted"), "nothing submitted: {err}");
+    let ws = format!(
+        "/scratch/rvtest/rv-workspaces/{}/default",
+        root.file_name().unwrap().to_string_lossy()
+    );
+    let ready = tb
+        .ssh(&format!("ls {ws}/venvs/*/.rv-ready 2>/dev/null"))
+        .stdout;
+    assert!(ready.is_empty(), "never marked ready: {ready}");
+    tb.ssh(&format!("rm -rf {ws}"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
