@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use rv::{cli, exit, external};
 
 fn main() -> ExitCode {
+    rv::commands::set_picker(pick);
     let matches = cli::rv()
         .external_subcommand_value_parser(clap::value_parser!(OsString))
         .get_matches();
@@ -66,4 +67,20 @@ fn search_path() -> OsString {
 fn exec(command: &mut std::process::Command) -> std::io::Error {
     use std::os::unix::process::CommandExt;
     command.exec()
+}
+
+/// The job picker: skim over `lines`, on the terminal (only ever called with one).
+fn pick(lines: &[String], prompt: &str) -> Option<usize> {
+    use skim::prelude::*;
+    let options = SkimOptionsBuilder::default()
+        .prompt(prompt.to_owned())
+        .height("100%".to_owned())
+        .build()
+        .ok()?;
+    let out = Skim::run_items(options, lines.to_vec()).ok()?;
+    if out.is_abort {
+        return None;
+    }
+    let chosen = out.selected_items.first()?.item.text().into_owned();
+    lines.iter().position(|l| *l == chosen)
 }

@@ -451,9 +451,26 @@ pub async fn run<T: Transport>(
     host: &str,
     options: &Options,
 ) -> Result<Snapshot, ProbeError> {
-    let (b, slots) = batch(options);
-    let reply = run_batch(transport, &b).await?;
-    Snapshot::read(host, &reply, slots)
+    Ok(run_with(transport, host, options, &[]).await?.0)
+}
+
+/// Probes the cluster and runs `extra` commands in the same round trip; their outputs
+/// come back in order.
+pub async fn run_with<T: Transport>(
+    transport: &T,
+    host: &str,
+    options: &Options,
+    extra: &[String],
+) -> Result<(Snapshot, Vec<crate::remote::batch::Output>), ProbeError> {
+    let (mut b, slots) = batch(options);
+    let slots_extra: Vec<usize> = extra.iter().map(|c| b.command(c.clone())).collect();
+    let mut reply = run_batch(transport, &b).await?;
+    let snapshot = Snapshot::read(host, &reply, slots)?;
+    let outputs = slots_extra
+        .iter()
+        .map(|&i| std::mem::take(&mut reply.outputs[i]))
+        .collect();
+    Ok((snapshot, outputs))
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 use clap::{Arg, Command};
 
+use crate::commands;
+
 /// The `rv` subcommands built into the multiplexer, with their one-line descriptions.
 ///
 /// Anything else typed after `rv` is looked up on `PATH` as `rv-<name>`.
@@ -126,13 +128,18 @@ pub fn rv() -> Command {
 /// and say so when run.
 fn builtin(name: &'static str) -> Command {
     match name {
-        "up" => <crate::commands::up::Args as clap::CommandFactory>::command().name("up"),
-        "stop" => <crate::commands::stop::Args as clap::CommandFactory>::command().name("stop"),
-        "ps" => <crate::commands::ps::Args as clap::CommandFactory>::command().name("ps"),
-        "cost" => <crate::commands::cost::Args as clap::CommandFactory>::command().name("cost"),
-        "env" => <crate::commands::env::Args as clap::CommandFactory>::command().name("env"),
-        "logs" => <crate::commands::logs::Args as clap::CommandFactory>::command().name("logs"),
-        "run" => <crate::commands::run::Args as clap::CommandFactory>::command().name("run"),
+        "up" => def::<commands::up::Args>(name),
+        "run" => def::<commands::run::Args>(name),
+        "ps" => def::<commands::ps::Args>(name),
+        "stop" => def::<commands::stop::Args>(name),
+        "attach" => def::<commands::ssh::AttachArgs>(name),
+        "ssh" => def::<commands::ssh::Args>(name),
+        "logs" => def::<commands::logs::Args>(name),
+        "status" => def::<commands::status::Args>(name),
+        "env" => def::<commands::env::Args>(name),
+        "cost" => def::<commands::cost::Args>(name),
+        "exec" => def::<commands::exec::Args>(name),
+        "gpu" => def::<commands::gpu::Args>(name),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)
@@ -146,6 +153,11 @@ fn builtin(name: &'static str) -> Command {
                 .hide(true),
         ),
     }
+}
+
+/// A subcommand's definition from its arguments' type, under its name.
+fn def<T: clap::CommandFactory>(name: &'static str) -> Command {
+    T::command().name(name)
 }
 
 /// Every name `rv` accepts without looking at `PATH`: built-ins and pipeline tools.

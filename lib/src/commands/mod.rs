@@ -4,11 +4,15 @@
 pub mod attach;
 pub mod cost;
 pub mod env;
+pub mod exec;
+pub mod gpu;
 pub mod logs;
 pub mod plan;
 pub mod probe;
 pub mod ps;
 pub mod run;
+pub mod ssh;
+pub mod status;
 pub mod stop;
 pub mod submit;
 pub mod sync;
@@ -35,6 +39,15 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
         "env" => env::main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "logs" => logs::main(&logs::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "run" => run::main(&run::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "status" => {
+            status::main(&status::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
+        }
+        "exec" => exec::main(&exec::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "gpu" => gpu::main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "ssh" => ssh::main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "attach" => ssh::attach_main(
+            &ssh::AttachArgs::from_arg_matches(matches).unwrap_or_else(|e| e.exit()),
+        ),
         "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {
@@ -46,6 +59,60 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
         }
         _ => return None,
     })
+}
+
+/// A picker: shows `lines` under `prompt` on the terminal; the index chosen, `None` when
+/// the user gave up. The `rv` binary installs one (skim); the library never draws one.
+pub type Picker = fn(&[String], &str) -> Option<usize>;
+
+static PICKER: std::sync::OnceLock<Picker> = std::sync::OnceLock::new();
+
+/// Installs the job picker (once, at start-up).
+pub fn set_picker(picker: Picker) {
+    let _ = PICKER.set(picker);
+}
+
+/// The job a command acts on: `what` resolved among the user's jobs (an id, a unique prefix
+/// or suffix, a request id or name); with nothing named, a pick on a terminal, else the
+/// most recent running job. One round trip.
+pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, String> {
+    use std::io::IsTerminal;
+    let requests = ps::known_requests(&ctx.state);
+    let mut batch = crate::remote::batch::Batch::new();
+    let q = batch.command(format!(
+        "{} -u \"$USER\" -t PD,CF,R,CG,S",
+        crate::slurm::parse::squeue::COMMAND
+    ));
+    let reply = ctx.remote(async |c| {
+        crate::remote::transport::run_batch(c, &batch)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    let queue = crate::slurm::parse::squeue::parse_jobs(
+        &reply.outputs[q].stdout,
+        crate::slurm::parse::squeue::FIELDS,
+        crate::slurm::parse::Separator::Char('|'),
+        &reply.clock,
+    )
+    .map_err(|e| e.to_string())?;
+    let jobs = ps::rows(&queue, &[], &requests);
+    if let Some(what) = what {
+        return crate::jobs::resolve(what, &jobs)
+            .cloned()
+            .map_err(|e| e.to_string());
+    }
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    match (PICKER.get(), terminal, jobs.len()) {
+        (_, _, 0) => Err("you have no jobs (see `rv up`, `rv run`)".into()),
+        (Some(pick), true, _) => {
+            let lines: Vec<String> = jobs.iter().map(crate::jobs::picker_line).collect();
+            let i = pick(&lines, "job> ").ok_or("no job chosen")?;
+            jobs.get(i).cloned().ok_or_else(|| "no job chosen".into())
+        }
+        _ => crate::jobs::most_recent_running(&jobs)
+            .cloned()
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
@@ -216,7 +283,12 @@ impl Context {
             let connection = Connection::open(self.target.as_ref(), &self.state)
                 .await
                 .map_err(|e| e.to_string())?;
-            work(&connection).await
+            let result = work(&connection).await;
+            if std::env::var_os("RV_TRACE").is_some_and(|v| !v.is_empty()) {
+                use crate::remote::transport::Transport;
+                eprintln!("rv-trace: {} round trips", connection.round_trips());
+            }
+            result
         })
     }
 }

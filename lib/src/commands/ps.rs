@@ -142,13 +142,9 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
     out
 }
 
-/// Runs `rv ps`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv ps", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let requests: Vec<String> = std::fs::read_dir(ctx.state.root().join("requests"))
+/// The ids of the requests recorded locally.
+pub fn known_requests(state: &crate::state::StateDir) -> Vec<String> {
+    std::fs::read_dir(state.root().join("requests"))
         .into_iter()
         .flatten()
         .filter_map(Result::ok)
@@ -158,7 +154,16 @@ pub fn main(args: &Args) -> ExitCode {
                 .strip_suffix(".json")
                 .map(str::to_owned)
         })
-        .collect();
+        .collect()
+}
+
+/// Runs `rv ps`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv ps", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let requests = known_requests(&ctx.state);
     let mut batch = Batch::new();
     let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
     let h = args

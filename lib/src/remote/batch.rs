@@ -26,7 +26,7 @@ pub struct Batch {
 }
 
 /// What one command printed and returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Output {
     /// Its standard output (lossily decoded).
     pub stdout: String,

@@ -1,0 +1,80 @@
+//! `rv exec`: a command on the login node, with a time limit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit;
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::shell::quote;
+use crate::slurm::time::Walltime;
+
+use super::{Context, fail, print_lines};
+
+/// Run a command on the login node.
+///
+/// Runs in your login shell's environment (`bash -lc`), in your home directory, killed after
+/// `--timeout`. Its output is passed through (stdout to stdout, stderr to stderr) and rv
+/// exits with its exit code. One round trip.
+#[derive(Debug, Parser)]
+#[command(name = "rv exec", after_help = EXIT_CODES)]
+pub struct Args {
+    /// Kill it after this long: 30s, 5m, 1h.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Print `{"stdout","stderr","exit_code"}` instead.
+    #[arg(long)]
+    pub json: bool,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+    /// The command (one word is shell syntax; several are quoted one by one).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: the command's own (124 when it timed out); 1 the cluster could not be reached; \
+     2 bad flags or configuration.";
+
+/// Runs `rv exec`.
+pub fn main(args: &Args) -> ExitCode {
+    let limit = match Walltime::from_user(&args.timeout) {
+        Ok(t) => t.as_secs().max(1),
+        Err(e) => return fail("rv exec", &format!("--timeout: {e}"), exit::USAGE),
+    };
+    let ctx = match Context::load("rv exec", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let command = crate::run::command_line(&args.command);
+    let mut batch = Batch::new();
+    let i = batch.command(format!(
+        "cd && timeout -k 5 {limit} bash -lc {} </dev/null",
+        quote(&command)
+    ));
+    let reply = match ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string())) {
+        Ok(r) => r,
+        Err(e) => return fail("rv exec", &e, exit::FAILURE),
+    };
+    let out = &reply.outputs[i];
+    if args.json {
+        let v =
+            serde_json::json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.code});
+        let _ = print_lines([v.to_string().as_str()]);
+    } else {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(out.stdout.as_bytes());
+        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+        if out.code == 124 {
+            eprintln!("rv exec: killed after {}", args.timeout);
+        }
+    }
+    ExitCode::from(u8::try_from(out.code.clamp(0, 255)).unwrap_or(1))
+}

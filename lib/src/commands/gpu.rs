@@ -1,0 +1,114 @@
+//! `rv gpu`: `nvidia-smi` on every node of a job, with all its GPUs visible.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit;
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+
+use super::{Context, choose_job, fail, print_lines};
+
+/// Show nvidia-smi for every node of a job.
+///
+/// Runs one step per node inside the job (`srun --overlap`, so it shares the job's GPUs),
+/// with `CUDA_VISIBLE_DEVICES` unset so every GPU of the job shows, each line labelled with
+/// its node.
+#[derive(Debug, Parser)]
+#[command(name = "rv gpu", after_help = EXIT_CODES)]
+pub struct Args {
+    /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    pub job: Option<String>,
+    /// Extra `nvidia-smi` arguments, after `--`.
+    #[arg(last = true)]
+    pub args: Vec<String>,
+    /// Print `{"job","nodes":[{"node","output"}]}` instead.
+    #[arg(long)]
+    pub json: bool,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 shown; 1 no such running job, or the cluster could not be reached; \
+     2 bad flags or configuration.";
+
+/// The step that runs `nvidia-smi` on each node of job `id` (of `nodes` nodes).
+pub fn command(id: &str, nodes: usize, args: &[String]) -> String {
+    let extra: Vec<String> = args.iter().map(|a| crate::shell::quote(a)).collect();
+    format!(
+        "srun --jobid={id} --overlap --nodes={n} --ntasks={n} --ntasks-per-node=1 --label env -u CUDA_VISIBLE_DEVICES nvidia-smi {}",
+        extra.join(" "),
+        n = nodes.max(1)
+    )
+    .trim_end()
+    .to_owned()
+}
+
+/// Runs `rv gpu`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv gpu", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let job = match choose_job(&ctx, args.job.as_deref()) {
+        Ok(j) => j,
+        Err(e) => return fail("rv gpu", &e, exit::FAILURE),
+    };
+    if job.state != "RUNNING" {
+        return fail(
+            "rv gpu",
+            &format!("job {} is {}, not running", job.job_id, job.state),
+            exit::FAILURE,
+        );
+    }
+    let mut batch = Batch::new();
+    let i = batch.command(command(&job.job_id, job.nodes.len(), &args.args));
+    let reply = match ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string())) {
+        Ok(r) => r,
+        Err(e) => return fail("rv gpu", &e, exit::FAILURE),
+    };
+    let out = &reply.outputs[i];
+    if !out.ok() {
+        return fail(
+            "rv gpu",
+            &format!("nvidia-smi failed: {}", out.stderr.trim()),
+            exit::FAILURE,
+        );
+    }
+    let mut lines = crate::logs::Lines::new(true, job.nodes.clone(), None);
+    let mut shown = lines.feed(&out.stdout);
+    shown.extend(lines.finish());
+    if args.json {
+        let nodes: Vec<serde_json::Value> = job
+            .nodes
+            .iter()
+            .map(|n| {
+                let prefix = format!("[{n}] ");
+                let text: Vec<&str> = shown
+                    .iter()
+                    .filter_map(|l| l.strip_prefix(&prefix))
+                    .collect();
+                serde_json::json!({"node": n, "output": text.join("\n")})
+            })
+            .collect();
+        let v = serde_json::json!({"job": job.job_id, "nodes": nodes});
+        let _ = print_lines([v.to_string().as_str()]);
+    } else {
+        let _ = print_lines(shown.iter().map(String::as_str));
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_labelled_step_per_node_with_every_gpu() {
+        assert_eq!(
+            super::command("42", 2, &["-q".into()]),
+            "srun --jobid=42 --overlap --nodes=2 --ntasks=2 --ntasks-per-node=1 --label env -u CUDA_VISIBLE_DEVICES nvidia-smi -q"
+        );
+    }
+}

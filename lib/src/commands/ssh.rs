@@ -1,0 +1,135 @@
+//! `rv ssh` and `rv attach`: a shell on a job's node, or an SSH entry for editors.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit;
+
+use super::{Context, choose_job, fail, print_lines};
+
+/// Shell on a job's node, or print an SSH config entry for editors.
+///
+/// Opens a login shell inside the job (`srun --overlap --pty`, sharing its GPUs) through
+/// rv's SSH connection. `--config` prints a `Host` entry with `ProxyJump` through the login
+/// node, for VS Code or Cursor Remote-SSH (compute nodes accept your key when home is shared).
+#[derive(Debug, Parser)]
+#[command(name = "rv ssh", after_help = EXIT_CODES)]
+pub struct Args {
+    /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    pub job: Option<String>,
+    /// Print an SSH config entry instead of connecting.
+    #[arg(long)]
+    pub config: bool,
+    /// Which node of a multi-node job (default: the first).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// With --config, print it as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// Open a shell inside a running job.
+///
+/// Like `rv ssh`, with an optional command after `--` instead of the shell.
+#[derive(Debug, Parser)]
+#[command(name = "rv attach", after_help = EXIT_CODES)]
+pub struct AttachArgs {
+    /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    pub job: Option<String>,
+    /// Which node of a multi-node job (default: the first).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Run on this host (when rv runs on the login node).
+    #[arg(long)]
+    pub local: bool,
+    /// A command to run instead of a login shell.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: the shell's (or command's) own; 1 no such running job, or the cluster \
+     could not be reached; 2 bad flags or configuration.";
+
+/// An SSH config entry reaching `node` through `jump`.
+pub fn config_entry(alias: &str, node: &str, jump: &str, user: Option<&str>) -> String {
+    let mut s = format!("Host {alias}\n    HostName {node}\n    ProxyJump {jump}\n");
+    if let Some(u) = user {
+        s.push_str(&format!("    User {u}\n"));
+    }
+    s
+}
+
+/// Runs `rv ssh`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load("rv ssh", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let job = match running(&ctx, args.job.as_deref(), "rv ssh") {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let node = args
+        .node
+        .clone()
+        .or_else(|| job.nodes.first().cloned())
+        .unwrap_or_default();
+    if args.config {
+        let host = ctx.host();
+        let user = ctx.config.connection.user.clone();
+        let alias = format!("rv-{}", job.job_id);
+        if args.json {
+            let v = serde_json::json!({"host": alias, "hostname": node, "proxy_jump": host, "user": user});
+            let _ = print_lines([v.to_string().as_str()]);
+        } else {
+            let entry = config_entry(&alias, &node, &host, user.as_deref());
+            let _ = print_lines(entry.lines());
+        }
+        return ExitCode::SUCCESS;
+    }
+    let id = job.job_id.parse().unwrap_or_default();
+    super::attach::run(&ctx, id, Some(&node), &[])
+}
+
+/// Runs `rv attach`.
+pub fn attach_main(args: &AttachArgs) -> ExitCode {
+    let ctx = match Context::load("rv attach", args.local) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let job = match running(&ctx, args.job.as_deref(), "rv attach") {
+        Ok(j) => j,
+        Err(code) => return code,
+    };
+    let id = job.job_id.parse().unwrap_or_default();
+    super::attach::run(&ctx, id, args.node.as_deref(), &args.command)
+}
+
+fn running(ctx: &Context, what: Option<&str>, stage: &str) -> Result<super::ps::Row, ExitCode> {
+    let job = choose_job(ctx, what).map_err(|e| fail(stage, &e, exit::FAILURE))?;
+    if job.state == "RUNNING" {
+        Ok(job)
+    } else {
+        Err(fail(
+            stage,
+            &format!("job {} is {}, not running", job.job_id, job.state),
+            exit::FAILURE,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_entry_jumps_through_the_login_node() {
+        assert_eq!(
+            super::config_entry("rv-42", "udc-an38-9", "rv-hpc", Some("abs6bd")),
+            "Host rv-42\n    HostName udc-an38-9\n    ProxyJump rv-hpc\n    User abs6bd\n"
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Naming a job: an id, a unique prefix or suffix of one, a request id or a request name;
+//! or, with nothing named, a pick from a list (on a terminal) or the most recent running job.
+
+use crate::commands::ps::Row;
+
+/// Why no single job was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// Nothing matched.
+    #[error("no job of yours matches {0:?} (see `rv ps`)")]
+    NoMatch(String),
+    /// Several matched.
+    #[error("{what:?} matches several jobs: {}; name one", candidates.join(", "))]
+    Ambiguous {
+        /// What was asked.
+        what: String,
+        /// The matching job ids.
+        candidates: Vec<String>,
+    },
+    /// Nothing named, no terminal to pick on, and nothing running.
+    #[error("none of your jobs is running; pass a job id")]
+    NothingRunning,
+}
+
+/// The job `what` names among `jobs`. An exact id wins; then the jobs whose id starts or
+/// ends with `what`, or whose request is `what`, or whose name is `what` or starts with
+/// `what-` (a request name). Among several, a single running one wins (a request's winner);
+/// otherwise it is ambiguous.
+pub fn resolve<'a>(what: &str, jobs: &'a [Row]) -> Result<&'a Row, ResolveError> {
+    if let Some(j) = jobs.iter().find(|j| j.job_id == what) {
+        return Ok(j);
+    }
+    let matches: Vec<&Row> = jobs
+        .iter()
+        .filter(|j| {
+            (what.bytes().all(|b| b.is_ascii_digit())
+                && (j.job_id.starts_with(what) || j.job_id.ends_with(what)))
+                || j.request.as_deref() == Some(what)
+                || j.name == what
+                || j.name.starts_with(&format!("{what}-"))
+        })
+        .collect();
+    match matches.as_slice() {
+        [] => Err(ResolveError::NoMatch(what.to_owned())),
+        [one] => Ok(one),
+        many => {
+            let running: Vec<&&Row> = many.iter().filter(|j| j.state == "RUNNING").collect();
+            match running.as_slice() {
+                [one] => Ok(one),
+                _ => Err(ResolveError::Ambiguous {
+                    what: what.to_owned(),
+                    candidates: many.iter().map(|j| j.job_id.clone()).collect(),
+                }),
+            }
+        }
+    }
+}
+
+/// Without a name and without a terminal: the most recently started running job.
+pub fn most_recent_running(jobs: &[Row]) -> Result<&Row, ResolveError> {
+    jobs.iter()
+        .filter(|j| j.state == "RUNNING")
+        .max_by_key(|j| (j.start, j.job_id.parse::<u64>().unwrap_or(0)))
+        .ok_or(ResolveError::NothingRunning)
+}
+
+/// One line per job for the picker: id, state, GPUs, node, name.
+pub fn picker_line(j: &Row) -> String {
+    let place = if j.nodes.is_empty() {
+        "(pending)".to_owned()
+    } else {
+        crate::slurm::hostlist::compress(&j.nodes)
+    };
+    format!(
+        "{:<9} {:<10} {:>2} GPU  {:<18} {}",
+        j.job_id, j.state, j.gpus, place, j.name
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, name: &str, state: &str, request: Option<&str>) -> Row {
+        Row {
+            request: request.map(str::to_owned),
+            strategy: None,
+            job_id: id.into(),
+            name: name.into(),
+            state: state.into(),
+            partition: "gpu-a6000".into(),
+            gpus: 1,
+            nodes: vec![],
+            reason: None,
+            elapsed: None,
+            limit: None,
+            start: None,
+        }
+    }
+
+    #[test]
+    fn ids_prefixes_suffixes_and_names_resolve() {
+        let jobs = vec![
+            row("9531337", "train-7f3a-s1", "RUNNING", Some("r-1-7f3a")),
+            row("9531338", "train-7f3a-s2", "CANCELLED", Some("r-1-7f3a")),
+            row("9531350", "eval", "PENDING", None),
+        ];
+        assert_eq!(resolve("9531337", &jobs).unwrap().job_id, "9531337");
+        assert_eq!(resolve("350", &jobs).unwrap().job_id, "9531350", "a suffix");
+        assert_eq!(resolve("eval", &jobs).unwrap().job_id, "9531350");
+        assert_eq!(
+            resolve("train", &jobs).unwrap().job_id,
+            "9531337",
+            "a request name: its running job"
+        );
+        assert_eq!(resolve("r-1-7f3a", &jobs).unwrap().job_id, "9531337");
+        assert_eq!(
+            resolve("95313", &jobs).unwrap_err().to_string(),
+            "\"95313\" matches several jobs: 9531337, 9531338, 9531350; name one"
+        );
+        assert!(matches!(
+            resolve("nope", &jobs),
+            Err(ResolveError::NoMatch(_))
+        ));
+    }
+
+    #[test]
+    fn without_a_name_the_latest_running_job() {
+        let mut a = row("10", "a", "RUNNING", None);
+        a.start = Some(100);
+        let mut b = row("11", "b", "RUNNING", None);
+        b.start = Some(200);
+        let c = row("12", "c", "PENDING", None);
+        assert_eq!(
+            most_recent_running(&[a.clone(), b, c.clone()])
+                .unwrap()
+                .job_id,
+            "11"
+        );
+        assert_eq!(most_recent_running(&[c]), Err(ResolveError::NothingRunning));
+        assert!(picker_line(&a).starts_with("10        RUNNING"));
+    }
+}
