@@ -140,6 +140,8 @@ fn builtin(name: &'static str) -> Command {
         "cost" => def::<commands::cost::Args>(name),
         "exec" => def::<commands::exec::Args>(name),
         "gpu" => def::<commands::gpu::Args>(name),
+        "forward" => def::<commands::forward::Args>(name),
+        "init" => def::<commands::init::Args>(name),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

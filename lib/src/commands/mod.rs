@@ -5,7 +5,9 @@ pub mod attach;
 pub mod cost;
 pub mod env;
 pub mod exec;
+pub mod forward;
 pub mod gpu;
+pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod probe;
@@ -43,6 +45,10 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
             status::main(&status::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
         }
         "exec" => exec::main(&exec::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "forward" => {
+            forward::main(&forward::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
+        }
+        "init" => init::main(&init::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "gpu" => gpu::main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "ssh" => ssh::main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "attach" => ssh::attach_main(

@@ -127,6 +127,14 @@ pub fn main(args: &Args) -> ExitCode {
                 .split_whitespace()
                 .filter_map(|w| w.parse().ok())
                 .collect();
+            let ids: Vec<String> = cancelled.iter().map(u64::to_string).collect();
+            let unforwarded = super::forward::stop(&ctx, Some(&ids));
+            for f in &unforwarded {
+                eprintln!(
+                    "rv stop: removed the forward of localhost:{} to job {}",
+                    f.local, f.job
+                );
+            }
             if args.json {
                 let _ = print_lines([serde_json::json!({ "cancelled": cancelled })
                     .to_string()
