@@ -24,8 +24,8 @@ pub enum ResolveError {
 
 /// The job `what` names among `jobs`. An exact id wins; then the jobs whose id starts or
 /// ends with `what`, or whose request is `what`, or whose name is `what` or starts with
-/// `what-` (a request name). Among several, a single running one wins (a request's winner);
-/// otherwise it is ambiguous.
+/// `what-` (a request name). Among several jobs of one request or name, a single running
+/// one wins (the request's winner); otherwise it is ambiguous.
 pub fn resolve<'a>(what: &str, jobs: &'a [Row]) -> Result<&'a Row, ResolveError> {
     if let Some(j) = jobs.iter().find(|j| j.job_id == what) {
         return Ok(j);
@@ -44,9 +44,15 @@ pub fn resolve<'a>(what: &str, jobs: &'a [Row]) -> Result<&'a Row, ResolveError>
         [] => Err(ResolveError::NoMatch(what.to_owned())),
         [one] => Ok(one),
         many => {
+            // A request (named by id or name) whose winner runs: that job. Id fragments
+            // matching several jobs are ambiguous, running or not.
+            let one_request = many
+                .iter()
+                .all(|j| j.request.is_some() && j.request == many[0].request);
+            let by_name = !what.bytes().all(|b| b.is_ascii_digit());
             let running: Vec<&&Row> = many.iter().filter(|j| j.state == "RUNNING").collect();
             match running.as_slice() {
-                [one] => Ok(one),
+                [one] if one_request || by_name => Ok(one),
                 _ => Err(ResolveError::Ambiguous {
                     what: what.to_owned(),
                     candidates: many.iter().map(|j| j.job_id.clone()).collect(),
