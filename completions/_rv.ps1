@@ -127,13 +127,19 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;attach' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Which node of a multi-node job (default: the first)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;ssh' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Which node of a multi-node job (default: the first)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Print an SSH config entry instead of connecting')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'With --config, print it as JSON')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;logs' {
@@ -153,13 +159,22 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;status' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print everything as one JSON object')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;forward' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'The job: an id, a unique part of one, or a request (default: pick, or the latest running)')
+            [CompletionResult]::new('--job', '--job', [CompletionResultType]::ParameterName, 'The job: an id, a unique part of one, or a request (default: pick, or the latest running)')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'Which node of a multi-node job (default: the first)')
+            [CompletionResult]::new('--auto', '--auto', [CompletionResultType]::ParameterName, 'Forward the well-known ports that are listening on the node')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the recorded forwards')
+            [CompletionResult]::new('--stop', '--stop', [CompletionResultType]::ParameterName, 'Remove the recorded forwards (of --job, else all)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;env' {
@@ -237,18 +252,34 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;exec' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Kill it after this long: 30s, 5m, 1h')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print `{"stdout","stderr","exit_code"}` instead')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;gpu' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print `{"job","nodes":[{"node","output"}]}` instead')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run on this host (when rv runs on the login node)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;init' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The login host')
+            [CompletionResult]::new('--alias', '--alias', [CompletionResultType]::ParameterName, 'The SSH alias rv and your editor use for it')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Your user name on the cluster (UVA computing ID)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The SSH port')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The private key (default: `~/.ssh/id_ed25519`, else `id_rsa`, else a new ed25519 key)')
+            [CompletionResult]::new('--ssh-config', '--ssh-config', [CompletionResultType]::ParameterName, 'The SSH config file to update')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'The Slurm account (default: the only one, or ask)')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The Slurm account (default: the only one, or ask)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Ask nothing; fail instead of prompting (for scripts)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Ask nothing; fail instead of prompting (for scripts)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was set up as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'rv;notify' {

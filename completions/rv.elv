@@ -119,12 +119,18 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;attach'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --node 'Which node of a multi-node job (default: the first)'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;ssh'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --node 'Which node of a multi-node job (default: the first)'
+            cand --config 'Print an SSH config entry instead of connecting'
+            cand --json 'With --config, print it as JSON'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;logs'= {
             cand --tail 'Only the last N lines (with -f: before following; default 20 there)'
@@ -142,12 +148,21 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;status'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --json 'Print everything as one JSON object'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;forward'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -j 'The job: an id, a unique part of one, or a request (default: pick, or the latest running)'
+            cand --job 'The job: an id, a unique part of one, or a request (default: pick, or the latest running)'
+            cand --node 'Which node of a multi-node job (default: the first)'
+            cand --auto 'Forward the well-known ports that are listening on the node'
+            cand --list 'List the recorded forwards'
+            cand --stop 'Remove the recorded forwards (of --job, else all)'
+            cand --json 'JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;env'= {
             cand --json 'Print JSON on stdout'
@@ -212,16 +227,32 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;exec'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --timeout 'Kill it after this long: 30s, 5m, 1h'
+            cand --json 'Print `{"stdout","stderr","exit_code"}` instead'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;gpu'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --json 'Print `{"job","nodes":[{"node","output"}]}` instead'
+            cand --local 'Run on this host (when rv runs on the login node)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;init'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --host 'The login host'
+            cand --alias 'The SSH alias rv and your editor use for it'
+            cand --user 'Your user name on the cluster (UVA computing ID)'
+            cand --port 'The SSH port'
+            cand --identity 'The private key (default: `~/.ssh/id_ed25519`, else `id_rsa`, else a new ed25519 key)'
+            cand --ssh-config 'The SSH config file to update'
+            cand -A 'The Slurm account (default: the only one, or ask)'
+            cand --account 'The Slurm account (default: the only one, or ask)'
+            cand -y 'Ask nothing; fail instead of prompting (for scripts)'
+            cand --non-interactive 'Ask nothing; fail instead of prompting (for scripts)'
+            cand --json 'Print what was set up as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;notify'= {
             cand -h 'Print help'

@@ -102,8 +102,14 @@ complete -c rv -n "__fish_rv_using_subcommand stop" -s y -l yes -d 'Do not ask b
 complete -c rv -n "__fish_rv_using_subcommand stop" -l json -d 'Print what was cancelled as JSON'
 complete -c rv -n "__fish_rv_using_subcommand stop" -l local -d 'Run on this host (when rv runs on the login node)'
 complete -c rv -n "__fish_rv_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rv -n "__fish_rv_using_subcommand attach" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand ssh" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand attach" -l node -d 'Which node of a multi-node job (default: the first)' -r
+complete -c rv -n "__fish_rv_using_subcommand attach" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand attach" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rv -n "__fish_rv_using_subcommand ssh" -l node -d 'Which node of a multi-node job (default: the first)' -r
+complete -c rv -n "__fish_rv_using_subcommand ssh" -l config -d 'Print an SSH config entry instead of connecting'
+complete -c rv -n "__fish_rv_using_subcommand ssh" -l json -d 'With --config, print it as JSON'
+complete -c rv -n "__fish_rv_using_subcommand ssh" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand ssh" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand logs" -l tail -d 'Only the last N lines (with -f: before following; default 20 there)' -r
 complete -c rv -n "__fish_rv_using_subcommand logs" -l node -d 'Only the lines of this node of a multi-node job (0 is the first)' -r
 complete -c rv -n "__fish_rv_using_subcommand logs" -l search -d 'Search every rv log for a pattern (extended regular expression)' -r
@@ -115,8 +121,16 @@ complete -c rv -n "__fish_rv_using_subcommand logs" -l raw -d 'Keep progress-bar
 complete -c rv -n "__fish_rv_using_subcommand logs" -l json -d 'JSON on stdout (with -f: one object per line)'
 complete -c rv -n "__fish_rv_using_subcommand logs" -l local -d 'Read on this host (when rv runs on the login node)'
 complete -c rv -n "__fish_rv_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rv -n "__fish_rv_using_subcommand status" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand forward" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand status" -l json -d 'Print everything as one JSON object'
+complete -c rv -n "__fish_rv_using_subcommand status" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rv -n "__fish_rv_using_subcommand forward" -s j -l job -d 'The job: an id, a unique part of one, or a request (default: pick, or the latest running)' -r
+complete -c rv -n "__fish_rv_using_subcommand forward" -l node -d 'Which node of a multi-node job (default: the first)' -r
+complete -c rv -n "__fish_rv_using_subcommand forward" -l auto -d 'Forward the well-known ports that are listening on the node'
+complete -c rv -n "__fish_rv_using_subcommand forward" -l list -d 'List the recorded forwards'
+complete -c rv -n "__fish_rv_using_subcommand forward" -l stop -d 'Remove the recorded forwards (of --job, else all)'
+complete -c rv -n "__fish_rv_using_subcommand forward" -l json -d 'JSON on stdout'
+complete -c rv -n "__fish_rv_using_subcommand forward" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand env; and not __fish_seen_subcommand_from set list rm import help" -l json -d 'Print JSON on stdout'
 complete -c rv -n "__fish_rv_using_subcommand env; and not __fish_seen_subcommand_from set list rm import help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand env; and not __fish_seen_subcommand_from set list rm import help" -f -a "set" -d 'Set a variable. Without VALUE it is read from stdin (one trailing newline dropped), so it stays out of `ps` and shell history'
@@ -149,9 +163,23 @@ complete -c rv -n "__fish_rv_using_subcommand cost" -l offline -d 'Do not read t
 complete -c rv -n "__fish_rv_using_subcommand cost" -l json -d 'Print the estimate as JSON'
 complete -c rv -n "__fish_rv_using_subcommand cost" -l local -d 'Run on this host (when rv runs on the login node)'
 complete -c rv -n "__fish_rv_using_subcommand cost" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rv -n "__fish_rv_using_subcommand exec" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand gpu" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand init" -s h -l help -d 'Print help'
+complete -c rv -n "__fish_rv_using_subcommand exec" -l timeout -d 'Kill it after this long: 30s, 5m, 1h' -r
+complete -c rv -n "__fish_rv_using_subcommand exec" -l json -d 'Print `{"stdout","stderr","exit_code"}` instead'
+complete -c rv -n "__fish_rv_using_subcommand exec" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rv -n "__fish_rv_using_subcommand gpu" -l json -d 'Print `{"job","nodes":[{"node","output"}]}` instead'
+complete -c rv -n "__fish_rv_using_subcommand gpu" -l local -d 'Run on this host (when rv runs on the login node)'
+complete -c rv -n "__fish_rv_using_subcommand gpu" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rv -n "__fish_rv_using_subcommand init" -l host -d 'The login host' -r
+complete -c rv -n "__fish_rv_using_subcommand init" -l alias -d 'The SSH alias rv and your editor use for it' -r
+complete -c rv -n "__fish_rv_using_subcommand init" -l user -d 'Your user name on the cluster (UVA computing ID)' -r
+complete -c rv -n "__fish_rv_using_subcommand init" -l port -d 'The SSH port' -r
+complete -c rv -n "__fish_rv_using_subcommand init" -l identity -d 'The private key (default: `~/.ssh/id_ed25519`, else `id_rsa`, else a new ed25519 key)' -r -F
+complete -c rv -n "__fish_rv_using_subcommand init" -l ssh-config -d 'The SSH config file to update' -r -F
+complete -c rv -n "__fish_rv_using_subcommand init" -s A -l account -d 'The Slurm account (default: the only one, or ask)' -r
+complete -c rv -n "__fish_rv_using_subcommand init" -s y -l non-interactive -d 'Ask nothing; fail instead of prompting (for scripts)'
+complete -c rv -n "__fish_rv_using_subcommand init" -l json -d 'Print what was set up as JSON'
+complete -c rv -n "__fish_rv_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand notify" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c rv -n "__fish_rv_using_subcommand completions" -s h -l help -d 'Print help'
