@@ -57,7 +57,7 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
         .args(["env", "list", "--json"])
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let json = crate::support::assert_documented("rv env list --json", &list.stdout);
     assert_eq!(
         json["vars"],
         serde_json::json!([

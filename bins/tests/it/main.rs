@@ -1,6 +1,7 @@
 //! Integration tests of the rv binaries, run as real processes.
 
 mod env;
+mod everyday;
 mod install;
 mod multiplexer;
 mod plan;

@@ -254,7 +254,7 @@ fn scenario_idle_logs_show_tail_search_json_and_collapse_progress_bars() {
         "the most recent job by default"
     );
     let json = logs(&[&id, "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = crate::support::assert_documented("rv logs --json", &json.stdout);
     assert_eq!(v["job"], serde_json::json!(id.parse::<u64>().unwrap()));
     assert_eq!(v["state"], "COMPLETED");
     assert_eq!(v["exit_code"], 0);

@@ -58,3 +58,66 @@ pub fn poll<T>(
         std::thread::sleep(every);
     }
 }
+
+/// The example under the `## <heading>` of `docs/json.md`.
+pub fn documented(heading: &str) -> serde_json::Value {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/json.md")).unwrap();
+    let title = format!("## `{heading}`");
+    let after = doc
+        .split_once(&title)
+        .unwrap_or_else(|| panic!("docs/json.md has no {title}"))
+        .1;
+    let block = after
+        .split_once("```json\n")
+        .unwrap()
+        .1
+        .split_once("\n```")
+        .unwrap()
+        .0;
+    serde_json::from_str(block).unwrap_or_else(|e| panic!("{title}: {e}"))
+}
+
+/// Where `got` differs in shape from `doc`: other keys, or another kind of value (`null`
+/// in `doc` matches anything; a list's first element stands for all).
+pub fn shape_diff(doc: &serde_json::Value, got: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value as V;
+    match (doc, got) {
+        // `null` in the example: anything; `null` in the output: a value that may be missing.
+        (V::Null, _)
+        | (_, V::Null)
+        | (V::Bool(_), V::Bool(_))
+        | (V::Number(_), V::Number(_))
+        | (V::String(_), V::String(_)) => None,
+        (V::Array(d), V::Array(g)) => match (d.first(), g.first()) {
+            (Some(d), Some(_)) => g.iter().find_map(|g| shape_diff(d, g, &format!("{at}[]"))),
+            _ => None,
+        },
+        (V::Object(d), V::Object(g)) => {
+            let mut dk: Vec<&String> = d.keys().collect();
+            let mut gk: Vec<&String> = g.keys().collect();
+            dk.sort();
+            gk.sort();
+            if dk != gk {
+                return Some(format!("{at}: keys {gk:?}, documented {dk:?}"));
+            }
+            d.iter()
+                .find_map(|(k, v)| shape_diff(v, &g[k], &format!("{at}.{k}")))
+        }
+        _ => Some(format!("{at}: {got} is not like {doc}")),
+    }
+}
+
+/// Asserts that `stdout` is one JSON value shaped as `docs/json.md` documents `heading`.
+pub fn assert_documented(heading: &str, stdout: &[u8]) -> serde_json::Value {
+    let got: serde_json::Value = serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "{heading}: not JSON ({e}): {}",
+            String::from_utf8_lossy(stdout)
+        )
+    });
+    if let Some(diff) = shape_diff(&documented(heading), &got, heading) {
+        panic!("{diff}\n{got}");
+    }
+    got
+}
