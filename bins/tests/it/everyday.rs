@@ -228,6 +228,15 @@ fn scenario_idle_the_picker_chooses_a_job_on_a_terminal() {
     let screen = text(&out.stdout);
     assert!(screen.contains(&format!("Host rv-{a}")), "{screen}");
     assert!(!screen.contains(&format!("Host rv-{b}")), "{screen}");
+
+    // `rv stop` takes a job's name too.
+    let stop = rv(&tb, &state, &["stop", "it-pick-b", "--json"]);
+    assert!(stop.status.success(), "{}", text(&stop.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&stop.stdout).unwrap();
+    assert_eq!(
+        v["cancelled"],
+        serde_json::json!([b.parse::<u64>().unwrap()])
+    );
 }
 
 #[test]

@@ -14,14 +14,15 @@ use super::{Context, fail, print_lines};
 
 /// Cancel a job or a whole request (every strategy and segment of it).
 ///
-/// TARGET is a job id, or a request id (`r-…`, as `rv up` and `rv-plan` print it), whose
-/// jobs are taken from the local record and from the request's job list on the cluster;
+/// TARGET is a job id, a request id (`r-…`, as `rv up` and `rv-plan` print it) or a job or
+/// request name (a job of a request stands for the whole request). A request's jobs are
+/// taken from the local record and from the request's job list on the cluster;
 /// the request's env file is removed too, so secrets of jobs that never started do not stay
 /// on disk.
 #[derive(Debug, Parser)]
 #[command(name = "rv stop", after_help = EXIT_CODES)]
 pub struct Args {
-    /// A job id or a request id.
+    /// A job id, a request id, or a job or request name.
     #[arg(required_unless_present = "all")]
     pub target: Option<String>,
     /// Cancel every job of yours.
@@ -50,18 +51,48 @@ enum What {
     All,
 }
 
-fn what(args: &Args) -> Result<What, String> {
+/// What was asked: exactly one of [`What`], or a name to resolve among the user's jobs.
+#[derive(Debug, PartialEq, Eq)]
+enum Asked {
+    Exact(What),
+    Name(String),
+}
+
+fn what(args: &Args) -> Result<Asked, String> {
     if args.all {
-        return Ok(What::All);
+        return Ok(Asked::Exact(What::All));
     }
     let t = args.target.as_deref().unwrap_or_default();
     if let Ok(id) = t.parse::<u64>() {
-        return Ok(What::Job(id));
+        return Ok(Asked::Exact(What::Job(id)));
     }
     if t.starts_with("r-") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Ok(What::Request(t.to_owned()));
+        return Ok(Asked::Exact(What::Request(t.to_owned())));
     }
-    Err(format!("{t:?} is neither a job id nor a request id (r-…)"))
+    if t.is_empty() {
+        return Err("name a job, a request or a job name".into());
+    }
+    Ok(Asked::Name(t.to_owned()))
+}
+
+/// Asks before `--all` on a terminal; without one, `--yes` is required.
+fn confirm_all() -> Result<bool, ExitCode> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(fail(
+            "rv stop",
+            "--all cancels every job of yours: add --yes",
+            exit::USAGE,
+        ));
+    }
+    eprint!("Cancel every job of yours? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    let yes = answer.trim().eq_ignore_ascii_case("y");
+    if !yes {
+        eprintln!("rv stop: nothing cancelled");
+    }
+    Ok(yes)
 }
 
 /// Runs `rv stop`.
@@ -70,26 +101,29 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(w) => w,
         Err(e) => return fail("rv stop", &e, exit::USAGE),
     };
-    if target == What::All && !args.yes {
-        use std::io::IsTerminal;
-        if !std::io::stdin().is_terminal() {
-            return fail(
-                "rv stop",
-                "--all cancels every job of yours: add --yes",
-                exit::USAGE,
-            );
-        }
-        eprint!("Cancel every job of yours? [y/N] ");
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !answer.trim().eq_ignore_ascii_case("y") {
-            eprintln!("rv stop: nothing cancelled");
-            return ExitCode::SUCCESS;
+    if target == Asked::Exact(What::All) && !args.yes {
+        match confirm_all() {
+            Ok(true) => {}
+            Ok(false) => return ExitCode::SUCCESS,
+            Err(code) => return code,
         }
     }
     let ctx = match Context::load("rv stop", args.local) {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    let target = match target {
+        Asked::Name(name) => match super::choose_job(&ctx, Some(&name)) {
+            Ok(row) => match (row.request, row.job_id.parse()) {
+                (Some(r), _) => What::Request(r),
+                (None, Ok(id)) => What::Job(id),
+                (None, Err(_)) => {
+                    return fail("rv stop", &format!("{name:?}: not a job"), exit::USAGE);
+                }
+            },
+            Err(e) => return fail("rv stop", &e, exit::FAILURE),
+        },
+        Asked::Exact(w) => w,
     };
     let script = match &target {
         What::Job(id) => format!("squeue -h -j {id} -o %i 2>/dev/null; scancel {id}"),
@@ -155,5 +189,38 @@ pub fn main(args: &Args) -> ExitCode {
         }
         Ok(r) => fail("rv stop", r.outputs[i].stderr.trim(), exit::FAILURE),
         Err(e) => fail("rv stop", &e, exit::FAILURE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(target: Option<&str>, all: bool) -> Args {
+        Args {
+            target: target.map(str::to_owned),
+            all,
+            yes: false,
+            json: false,
+            local: false,
+        }
+    }
+
+    #[test]
+    fn targets_are_ids_requests_names_or_all() {
+        assert_eq!(
+            what(&args(Some("42"), false)),
+            Ok(Asked::Exact(What::Job(42)))
+        );
+        assert_eq!(
+            what(&args(Some("r-1795-7f3a"), false)),
+            Ok(Asked::Exact(What::Request("r-1795-7f3a".into())))
+        );
+        assert_eq!(
+            what(&args(Some("train"), false)),
+            Ok(Asked::Name("train".into()))
+        );
+        assert_eq!(what(&args(None, true)), Ok(Asked::Exact(What::All)));
+        assert!(what(&args(Some(""), false)).is_err());
     }
 }
