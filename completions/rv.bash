@@ -1101,12 +1101,16 @@ _rv() {
             return 0
             ;;
         rv__subcmd__upgrade)
-            opts="-h --help"
+            opts="-h --check --version --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

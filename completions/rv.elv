@@ -259,8 +259,11 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help'
         }
         &'rv;upgrade'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --version 'Install this version instead of the latest (also an older one)'
+            cand --check 'Only say whether a newer release exists'
+            cand --json 'Print `{"current","latest","upgraded","path"}` as JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'rv;completions'= {
             cand -h 'Print help'

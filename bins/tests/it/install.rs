@@ -159,3 +159,137 @@ fn a_tampered_binary_is_refused_and_nothing_installed() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A site serving version 9.9.9 of `rv` and `rv-sync` (small scripts), with `SHA256SUMS`;
+/// `tamper` breaks the sum of `rv-sync`.
+fn site_with_release(root: &Path, tamper: bool) {
+    let p = platform();
+    let dl = root.join("api/downloads/cli/9.9.9");
+    std::fs::create_dir_all(&dl).unwrap();
+    std::fs::create_dir_all(root.join("api/cli")).unwrap();
+    std::fs::write(root.join("api/cli/version"), r#"{"version":"9.9.9"}"#).unwrap();
+    std::fs::write(dl.join(&p), "#!/bin/sh\necho 'rv 9.9.9'\n").unwrap();
+    std::fs::write(
+        dl.join(format!("{p}-rv-sync")),
+        "#!/bin/sh\necho 'rv-sync 9.9.9'\n",
+    )
+    .unwrap();
+    let sums = Command::new("sh")
+        .arg("-c")
+        .arg("sha256sum -- rv-*")
+        .current_dir(&dl)
+        .output()
+        .unwrap();
+    let mut sums = String::from_utf8(sums.stdout).unwrap();
+    if tamper {
+        sums = sums
+            .lines()
+            .map(|l| {
+                if l.ends_with("-rv-sync") {
+                    format!("{}{}", "0".repeat(64), &l[64..])
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    std::fs::write(dl.join("SHA256SUMS"), sums).unwrap();
+}
+
+/// `rv` and `rv-sync` of this build, installed in `dir/bin`.
+fn installed(dir: &Path) -> PathBuf {
+    let bin_dir = dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::fs::copy(bin("rv"), bin_dir.join("rv")).unwrap();
+    std::fs::copy(bin("rv-sync"), bin_dir.join("rv-sync")).unwrap();
+    bin_dir
+}
+
+fn version_of(program: &Path) -> String {
+    let out = Command::new(program).arg("--version").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn upgrade_checks_verifies_and_replaces_rv_and_its_tools() {
+    let dir = scratch("upgrade");
+    site_with_release(&dir.join("site"), false);
+    let (mut server, base) = serve(&dir.join("site"));
+    let bin_dir = installed(&dir);
+    let rv = bin_dir.join("rv");
+    let run = |args: &[&str]| {
+        Command::new(&rv)
+            .args(args)
+            .env("RV_SITE_URL", &base)
+            .output()
+            .unwrap()
+    };
+
+    let check = run(&["upgrade", "--check", "--json"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(
+        (v["latest"].as_str(), v["upgraded"].as_bool()),
+        (Some("9.9.9"), Some(false))
+    );
+    assert_eq!(
+        version_of(&rv),
+        format!("rv {}", env!("CARGO_PKG_VERSION")),
+        "--check changes nothing"
+    );
+
+    let up = run(&["upgrade", "--json"]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let v = crate::support::assert_documented("rv upgrade --json", &up.stdout);
+    assert_eq!(v["upgraded"], true);
+    assert_eq!(version_of(&rv), "rv 9.9.9");
+    assert_eq!(version_of(&bin_dir.join("rv-sync")), "rv-sync 9.9.9");
+    let leftovers: Vec<_> = std::fs::read_dir(&bin_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left");
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn upgrade_with_a_bad_checksum_replaces_nothing() {
+    let dir = scratch("upgrade-tampered");
+    site_with_release(&dir.join("site"), true);
+    let (mut server, base) = serve(&dir.join("site"));
+    let bin_dir = installed(&dir);
+    let out = Command::new(bin_dir.join("rv"))
+        .arg("upgrade")
+        .env("RV_SITE_URL", &base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("checksum mismatch") && err.contains("nothing was replaced"),
+        "{err}"
+    );
+    let ours = format!("rv {}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(version_of(&bin_dir.join("rv")), ours, "rv is untouched");
+    let entries: Vec<String> = std::fs::read_dir(&bin_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries.len(), 2, "no staged files left: {entries:?}");
+    let _ = server.kill();
+    let _ = server.wait();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -142,6 +142,7 @@ fn builtin(name: &'static str) -> Command {
         "gpu" => def::<commands::gpu::Args>(name),
         "forward" => def::<commands::forward::Args>(name),
         "init" => def::<commands::init::Args>(name),
+        "upgrade" => def::<commands::upgrade::Args>(name),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)

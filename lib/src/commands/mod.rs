@@ -19,6 +19,7 @@ pub mod stop;
 pub mod submit;
 pub mod sync;
 pub mod up;
+pub mod upgrade;
 pub mod watch;
 
 use std::io::{BufRead, Write};
@@ -54,6 +55,9 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
         "attach" => ssh::attach_main(
             &ssh::AttachArgs::from_arg_matches(matches).unwrap_or_else(|e| e.exit()),
         ),
+        "upgrade" => {
+            upgrade::main(&upgrade::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
+        }
         "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {
