@@ -288,7 +288,7 @@ Register-ArgumentCompleter -Native -CommandName 'rv' -ScriptBlock {
             break
         }
         'rv;upgrade' {
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Install this version instead of the latest (also an older one)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Install this version instead of the latest (also an older one)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Only say whether a newer release exists')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print `{"current","latest","upgraded","path"}` as JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -1101,13 +1101,13 @@ _rv() {
             return 0
             ;;
         rv__subcmd__upgrade)
-            opts="-h --check --version --json --help"
+            opts="-h --check --to --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --version)
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

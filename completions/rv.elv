@@ -259,7 +259,7 @@ set edit:completion:arg-completer[rv] = {|@words|
             cand --help 'Print help'
         }
         &'rv;upgrade'= {
-            cand --version 'Install this version instead of the latest (also an older one)'
+            cand --to 'Install this version instead of the latest (also an older one)'
             cand --check 'Only say whether a newer release exists'
             cand --json 'Print `{"current","latest","upgraded","path"}` as JSON'
             cand -h 'Print help (see more with ''--help'')'

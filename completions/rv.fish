@@ -181,7 +181,7 @@ complete -c rv -n "__fish_rv_using_subcommand init" -s y -l non-interactive -d '
 complete -c rv -n "__fish_rv_using_subcommand init" -l json -d 'Print what was set up as JSON'
 complete -c rv -n "__fish_rv_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rv -n "__fish_rv_using_subcommand notify" -s h -l help -d 'Print help'
-complete -c rv -n "__fish_rv_using_subcommand upgrade" -l version -d 'Install this version instead of the latest (also an older one)' -r
+complete -c rv -n "__fish_rv_using_subcommand upgrade" -l to -d 'Install this version instead of the latest (also an older one)' -r
 complete -c rv -n "__fish_rv_using_subcommand upgrade" -l check -d 'Only say whether a newer release exists'
 complete -c rv -n "__fish_rv_using_subcommand upgrade" -l json -d 'Print `{"current","latest","upgraded","path"}` as JSON'
 complete -c rv -n "__fish_rv_using_subcommand upgrade" -s h -l help -d 'Print help (see more with \'--help\')'

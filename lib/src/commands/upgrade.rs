@@ -37,7 +37,7 @@ pub struct Args {
     pub check: bool,
     /// Install this version instead of the latest (also an older one).
     #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
+    pub to: Option<String>,
     /// Print `{"current","latest","upgraded","path"}` as JSON.
     #[arg(long)]
     pub json: bool,
@@ -154,7 +154,7 @@ async fn upgrade(
         .timeout(std::time::Duration::from_secs(120))
         .build()
         .map_err(|e| format!("cannot start an HTTP client: {e}"))?;
-    let latest = match &args.version {
+    let latest = match &args.to {
         Some(v) => v.trim_start_matches('v').to_owned(),
         None => {
             let url = format!("{site}/api/cli/version");
@@ -168,7 +168,7 @@ async fn upgrade(
         }
     };
     let report = |upgraded: bool| serde_json::json!({"current": current, "latest": latest, "upgraded": upgraded, "path": exe});
-    if args.version.is_none() && !newer(&latest, current) {
+    if args.to.is_none() && !newer(&latest, current) {
         eprintln!("rv upgrade: rv {current} is the latest");
         return Ok(report(false));
     }
