@@ -324,7 +324,7 @@ rv_elapsed=$((RV_ELAPSED + $(date +%s) - rv_start))
 echo "$RV_SEGMENT $SLURM_JOB_ID $rv_start $(date +%s) $rv_rc" >>"$RV_REQUEST_DIR/segments"
 if [ "$rv_rc" -eq 124 ] && [ "$rv_elapsed" -lt "$RV_TOTAL_SECONDS" ]; then
   rv_next=$(sbatch --parsable --export=ALL,RV_SEGMENT=$((RV_SEGMENT + 1)),RV_ELAPSED="$rv_elapsed",RV_PREV_JOB="$SLURM_JOB_ID" "$RV_SCRIPT")
-  echo "${{rv_next%%;*}}" >>"$RV_REQUEST_DIR/jobs"
+  echo "${{rv_next%%;*}}" | tee -a "$RV_REQUEST_DIR/continued" >>"$RV_REQUEST_DIR/jobs"
   echo "rv: segment $RV_SEGMENT timed out after $((rv_elapsed - RV_ELAPSED)) s; segment $((RV_SEGMENT + 1)) is job $rv_next" >&2
   rv_notify RESUBMITTED "$rv_rc"
   exit 0
@@ -350,7 +350,7 @@ const HARDWARE_RETRY: &str = r#"if [ "$rv_rc" -ne 0 ] && [ -z "${RV_RETRIED:-}" 
   grep -qiE "$RV_HARDWARE_ERRORS" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.out" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.err" 2>/dev/null; then
   rv_why=$(grep -hiE "$RV_HARDWARE_ERRORS" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.out" "$RV_DIR/logs/$SLURM_JOB_NAME-$SLURM_JOB_ID.err" 2>/dev/null | tail -n 1)
   if rv_next=$(RV_RETRY_REASON="job $SLURM_JOB_ID failed on $SLURM_JOB_NODELIST: $rv_why" sbatch --parsable --export=ALL,RV_RETRIED=1,RV_PREV_JOB="$SLURM_JOB_ID" --exclude="$SLURM_JOB_NODELIST" "$RV_SCRIPT"); then
-    echo "${rv_next%%;*}" >>"$RV_REQUEST_DIR/jobs"
+    echo "${rv_next%%;*}" | tee -a "$RV_REQUEST_DIR/continued" >>"$RV_REQUEST_DIR/jobs"
     echo "rv: hardware error on $SLURM_JOB_NODELIST (exit $rv_rc); retrying once on other nodes as job ${rv_next%%;*}" >&2
     rv_notify RESUBMITTED "$rv_rc"
     exit "$rv_rc"

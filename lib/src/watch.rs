@@ -68,6 +68,9 @@ pub struct Tracked {
     pub reason: Option<String>,
     /// Ticks in a row it was seen nowhere.
     missing: u32,
+    /// Submitted by the winner to continue it (a checkpoint segment, a hardware retry):
+    /// never cancelled for losing.
+    continuation: bool,
 }
 
 /// What a tick decided.
@@ -109,6 +112,7 @@ impl Watch {
                     state: None,
                     reason: None,
                     missing: 0,
+                    continuation: false,
                 })
                 .collect(),
             winner: None,
@@ -145,7 +149,19 @@ impl Watch {
                     state: None,
                     reason: None,
                     missing: 0,
+                    continuation: false,
                 });
+            }
+        }
+    }
+
+    /// Marks jobs that continue the winner (listed in the request's `continued` file on the
+    /// cluster), adopting them if new.
+    pub fn continued_by(&mut self, ids: &[u64]) {
+        self.adopt(ids);
+        for j in &mut self.jobs {
+            if ids.contains(&j.job_id) {
+                j.continuation = true;
             }
         }
     }
@@ -220,7 +236,11 @@ impl Watch {
             tick.cancel = self
                 .jobs
                 .iter()
-                .filter(|j| j.job_id != w && !j.state.as_ref().is_some_and(JobState::is_finished))
+                .filter(|j| {
+                    j.job_id != w
+                        && !j.continuation
+                        && !j.state.as_ref().is_some_and(JobState::is_finished)
+                })
                 .map(|j| j.job_id)
                 .collect();
         } else {
@@ -382,6 +402,29 @@ mod tests {
         let t = w.observe(13, &queue, &[], None);
         assert_eq!(t.won, Some(2), "then the best-ranked running job");
         assert_eq!(t.cancel, [1, 3], "losers cancelled, running ones too");
+    }
+
+    #[test]
+    fn a_job_continuing_the_winner_is_never_cancelled() {
+        let mut w = Watch::new("r", [(1, None), (2, None)]);
+        // The winner failed fast and resubmitted itself (job 3) before rv saw it run.
+        w.adopt(&[3]);
+        w.continued_by(&[3]);
+        let t = w.observe(
+            10,
+            &[
+                row(1, JobState::Completing, None),
+                row(2, JobState::Pending, None),
+                row(3, JobState::Pending, None),
+            ],
+            &[],
+            Some(1),
+        );
+        assert_eq!(
+            (t.won, t.cancel),
+            (Some(1), vec![2]),
+            "the sibling goes, the retry stays"
+        );
     }
 
     #[test]

@@ -117,8 +117,8 @@ fn pipeline_tools_are_found_beside_rv() {
 
 #[test]
 fn unimplemented_commands_say_so_and_fail() {
-    let out = rv(&["status", "--all"], &scratch_dir("unimplemented"));
+    let out = rv(&["notify", "setup"], &scratch_dir("unimplemented"));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("`rv status` is not implemented yet"));
+    assert!(text(&out.stderr).contains("`rv notify` is not implemented yet"));
     assert!(out.stdout.is_empty());
 }

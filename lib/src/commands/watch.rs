@@ -191,6 +191,7 @@ pub async fn follow(
         ));
         let claim = batch.command(format!("cat {dir}/claim/winner 2>/dev/null; true"));
         let listed = batch.command(format!("cat {dir}/jobs 2>/dev/null; true"));
+        let continued = batch.command(format!("cat {dir}/continued 2>/dev/null; true"));
         let vanished: Vec<String> = watch.vanished_ids().iter().map(u64::to_string).collect();
         let acct = (!vanished.is_empty())
             .then(|| batch.command(format!("{} -j {}", sacct::COMMAND, vanished.join(","))));
@@ -231,12 +232,8 @@ pub async fn follow(
             })
             .unwrap_or_default();
         let claimed = reply.outputs[claim].stdout.trim().parse().ok();
-        let listed: Vec<u64> = reply.outputs[listed]
-            .stdout
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .collect();
-        watch.adopt(&listed);
+        watch.adopt(&job_ids(&reply.outputs[listed].stdout));
+        watch.continued_by(&job_ids(&reply.outputs[continued].stdout));
         let tick = watch.observe(reply.clock.now, &rows, &finished, claimed);
         report(&tick.events, records);
         if !tick.cancel.is_empty() {
@@ -261,6 +258,11 @@ pub async fn follow(
         }
     }
     unreachable!("the loop only ends by returning")
+}
+
+/// The job ids of a job list, one per line.
+fn job_ids(text: &str) -> Vec<u64> {
+    text.lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
 
 /// Resolves on Ctrl-C or SIGTERM. Once called, those signals no longer end the process by

@@ -138,3 +138,66 @@ fn bash_completion_completes_subcommands_and_flags() {
         "{text}"
     );
 }
+
+/// Types `keys` (each after a pause) into an interactive zsh on a pseudo-terminal that loads
+/// rv's completions; returns the screen text without escape sequences.
+fn zsh_session(keys: &[&str]) -> String {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("rv-zsh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let completions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../completions");
+    std::fs::write(
+        dir.join(".zshrc"),
+        format!(
+            "fpath=({} $fpath)\nautoload -U compinit && compinit -u -d {}/.zcompdump\nPS1='> '\n",
+            completions.display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let mut term = std::process::Command::new("script")
+        .args(["-qfec", "stty rows 40 cols 120; zsh -i", "/dev/null"])
+        .env("ZDOTDIR", &dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) and zsh are installed (scripts/install-deps)");
+    let mut input = term.stdin.take().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for k in keys {
+        input.write_all(k.as_bytes()).unwrap();
+        input.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+    }
+    input.write_all(b"\x03exit\r").unwrap();
+    drop(input);
+    let out = term.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let raw = String::from_utf8_lossy(&out.stdout);
+    // Drop CSI sequences (colours, cursor moves).
+    let mut text = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            text.push(c);
+        }
+    }
+    text
+}
+
+#[test]
+fn zsh_completion_in_a_terminal_lists_subcommands_and_completes_flags() {
+    let screen = zsh_session(&["rv st\t\t", "\x03", "rv status --js\t"]);
+    assert!(
+        screen.contains("status  -- Connection, balance"),
+        "{screen}"
+    );
+    assert!(screen.contains("stop    -- Cancel a job"), "{screen}");
+    assert!(screen.contains("rv status --json"), "{screen}");
+}
