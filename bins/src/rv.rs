@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use rv::{cli, exit, external};
 
 fn main() -> ExitCode {
+    // A shell asking for completions (`COMPLETE=bash rv -- …`) is answered and rv exits.
+    clap_complete::CompleteEnv::with_factory(cli::rv)
+        .var(rv::manual::COMPLETE_VAR)
+        .complete();
     rv::commands::set_picker(pick);
     let matches = cli::rv()
         .external_subcommand_value_parser(clap::value_parser!(OsString))

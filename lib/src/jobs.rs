@@ -83,6 +83,62 @@ pub fn picker_line(j: &Row) -> String {
     )
 }
 
+/// Completions for job arguments, from the requests recorded on this machine (no network):
+/// the newest first, each request's jobs, its id and its name.
+pub fn candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let env = |k: &str| std::env::var(k).ok();
+    let root = crate::state::StateDir::default_root(&env, &crate::connect::home());
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> =
+        std::fs::read_dir(root.join("requests"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let recorded = files.iter().take(20).filter_map(|(_, path)| {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str::<crate::submit::Recorded>(&text).ok()
+    });
+    completion_values(recorded)
+}
+
+/// Completions for arguments that take only a job id.
+pub fn id_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    candidates()
+        .into_iter()
+        .filter(|c| {
+            c.get_value()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .collect()
+}
+
+/// The completion values of recorded requests, in order, without repeats.
+fn completion_values(
+    recorded: impl Iterator<Item = crate::submit::Recorded>,
+) -> Vec<clap_complete::CompletionCandidate> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut push = |value: String, help: String| {
+        if seen.insert(value.clone()) {
+            out.push(clap_complete::CompletionCandidate::new(value).help(Some(help.into())));
+        }
+    };
+    for r in recorded {
+        for s in &r.submissions {
+            if let Some(id) = s.job_id {
+                push(id.to_string(), format!("{} {}", r.request.name, s.strategy));
+            }
+        }
+        push(r.request.id.clone(), format!("request {}", r.request.name));
+        push(r.request.name.clone(), "request name".to_owned());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,11 +68,31 @@ pub const SHELLS: &[Shell] = &[
     Shell::PowerShell,
 ];
 
-/// Completions of `rv` for `shell`.
+/// The environment variable through which a shell asks `rv` for completions.
+pub const COMPLETE_VAR: &str = "COMPLETE";
+
+/// Completions of `rv` for `shell`: a small script that asks `rv` itself at each <Tab>
+/// (`COMPLETE=<shell> rv -- <words>`), so subcommands, flags and values come from the same
+/// definitions, and job arguments complete from your recent jobs.
 pub fn completion(shell: Shell) -> Vec<u8> {
-    let mut cmd = cli::rv();
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        _ => &Powershell,
+    };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "rv", &mut out);
+    completer
+        .write_registration(COMPLETE_VAR, "rv", "rv", "rv", &mut out)
+        .expect("writing to memory");
+    if shell == Shell::Zsh {
+        // Autoloaded from `fpath` as `_rv`, the first <Tab> runs this file: complete then too.
+        out.extend_from_slice(
+            b"[[ ${funcstack[1]} == _rv ]] && _clap_dynamic_completer_rv \"$@\"\n",
+        );
+    }
     out
 }
 

@@ -1,5 +1,6 @@
 //! Integration tests of the rv binaries, run as real processes.
 
+mod completions;
 mod docs;
 mod env;
 mod everyday;

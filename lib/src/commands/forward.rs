@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(value_name = "PORT")]
     pub ports: Vec<String>,
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
     pub job: Option<String>,
     /// Which node of a multi-node job (default: the first).
     #[arg(long, value_name = "NODE")]

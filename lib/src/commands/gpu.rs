@@ -19,6 +19,7 @@ use super::{Context, choose_job, fail, print_lines};
 #[command(name = "rv gpu", after_help = EXIT_CODES)]
 pub struct Args {
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
     pub job: Option<String>,
     /// Extra `nvidia-smi` arguments, after `--`.
     #[arg(last = true)]

@@ -28,7 +28,7 @@ use super::{Context, fail, print_lines};
 #[command(name = "rv logs", after_help = EXIT_CODES)]
 pub struct Args {
     /// The job id (default: your most recent rv job).
-    #[arg(value_name = "JOB")]
+    #[arg(value_name = "JOB", add = clap_complete::ArgValueCandidates::new(crate::jobs::id_candidates))]
     pub job: Option<u64>,
     /// Standard output (the default, unless --err).
     #[arg(long)]

@@ -17,6 +17,7 @@ use super::{Context, choose_job, fail, print_lines};
 #[command(name = "rv ssh", after_help = EXIT_CODES)]
 pub struct Args {
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
     pub job: Option<String>,
     /// Print an SSH config entry instead of connecting.
     #[arg(long)]
@@ -39,6 +40,7 @@ pub struct Args {
 #[command(name = "rv attach", after_help = EXIT_CODES)]
 pub struct AttachArgs {
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
     pub job: Option<String>,
     /// Which node of a multi-node job (default: the first).
     #[arg(long, value_name = "NODE")]

@@ -23,7 +23,7 @@ use super::{Context, fail, print_lines};
 #[command(name = "rv stop", after_help = EXIT_CODES)]
 pub struct Args {
     /// A job id, a request id, or a job or request name.
-    #[arg(required_unless_present = "all")]
+    #[arg(required_unless_present = "all", add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
     pub target: Option<String>,
     /// Cancel every job of yours.
     #[arg(long, conflicts_with = "target")]
