@@ -14,13 +14,22 @@ const ENVIRONMENT: &str = "ENVIRONMENT\n  \
     how to reach the cluster (override [connection])\n  \
     RV_PROFILE, RV_ACCOUNT, RV_GPU_TYPE, RV_TIME, RV_PARTITION, RV_SCRATCH, RV_REMOTE_HOME\n                  \
     site profile and request defaults\n  \
-    NO_COLOR        plain output\n\n\
+    RV_KEY_FILE     the key of the secrets store (default ~/.config/rv/secret.key)\n  \
+    RV_SITE_URL     where rv upgrade looks for releases (default https://rivanna.dev)\n  \
+    RV_TRACE        print the number of SSH round trips on stderr\n  \
+    NO_COLOR        plain output\n  \
+    COMPLETE        set by the completion scripts when a shell asks rv for completions\n\n\
     FILES\n  \
     ~/.rv/config.toml        configuration\n  \
     ~/.rv/profiles/*.toml    site profiles (add to or replace the built-in Rivanna one)\n  \
     ~/.rv/requests/*.json    every request, recorded before it is submitted\n  \
+    ~/.rv/secrets            rv env's variables, encrypted\n  \
+    ~/.rv/forwards/, ~/.rv/sync/   port forwards in use; what rv-sync pushed where\n  \
     ~/.rv/cm/                the SSH control sockets\n  \
-    /scratch/<user>/.rv/     scripts, claims, logs, checkpoints and env files on the cluster";
+    /scratch/<user>/.rv/     scripts, claims, logs, checkpoints and env files on the cluster\n\n\
+    NDJSON\n  \
+    The pipeline tools read and write one JSON record per line, each with a type and a\n  \
+    schema version v; --json shapes of the other commands are in docs/json.md.";
 
 /// Every command with a page: `rv`, each built-in `rv <sub>`, each `rv-*` tool.
 fn commands() -> Vec<(String, Command)> {
