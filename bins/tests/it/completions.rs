@@ -150,6 +150,62 @@ fn zsh_completes_on_a_terminal() {
     std::fs::remove_dir_all(&state).unwrap();
 }
 
+#[test]
+fn bash_completes_on_a_terminal() {
+    let state = state_with_a_request("bash-pty");
+    let rc = state.join("bashrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "source {}/rv.bash\nbind 'set show-all-if-ambiguous on'\nPS1='> '\n",
+            completions_dir().display()
+        ),
+    )
+    .unwrap();
+    let mut term = Command::new("script")
+        .args([
+            "-qfec",
+            &format!(
+                "stty rows 40 cols 120; bash --noprofile --rcfile {} -i",
+                rc.display()
+            ),
+            "/dev/null",
+        ])
+        .env("PATH", path())
+        .env("RV_STATE_DIR", &state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) is installed (scripts/install-deps)");
+    let mut keys = term.stdin.take().unwrap();
+    for k in [
+        "",
+        "rv st\t",
+        "\x03",
+        "rv up --dry\t",
+        "\x03",
+        "rv stop 953\t",
+    ] {
+        keys.write_all(k.as_bytes()).unwrap();
+        keys.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1000));
+    }
+    keys.write_all(b"\x03exit\r").unwrap();
+    drop(keys);
+    let out = term.wait_with_output().unwrap();
+    let screen = strip_escapes(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        screen.contains("status") && screen.contains("stop"),
+        "{screen}"
+    );
+    assert!(screen.contains("rv up --dry-run"), "{screen}");
+    assert!(
+        screen.contains("9531337") && screen.contains("9531338"),
+        "{screen}"
+    );
+    std::fs::remove_dir_all(&state).unwrap();
+}
+
 /// The screen text without CSI sequences (colours, cursor moves).
 fn strip_escapes(raw: &str) -> String {
     let mut text = String::new();
