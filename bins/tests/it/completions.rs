@@ -188,7 +188,7 @@ fn bash_completes_on_a_terminal() {
     ] {
         keys.write_all(k.as_bytes()).unwrap();
         keys.flush().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1000));
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
     keys.write_all(b"\x03exit\r").unwrap();
     drop(keys);
