@@ -49,6 +49,9 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(t) => t.as_secs().max(1),
         Err(e) => return fail("rv exec", &format!("--timeout: {e}"), exit::USAGE),
     };
+    if let Some(code) = super::refuse_flag_as_command("rv exec", &args.command) {
+        return code;
+    }
     let ctx = match Context::load("rv exec", args.local) {
         Ok(c) => c,
         Err(code) => return code,

@@ -125,6 +125,19 @@ pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, String> 
     }
 }
 
+/// A command given after rv's flags that starts with `-` is a mistyped flag, not a
+/// program: refused (exit 2) before anything runs.
+pub fn refuse_flag_as_command(stage: &str, command: &[String]) -> Option<ExitCode> {
+    let flag = command.first().filter(|w| w.starts_with('-'))?;
+    Some(fail(
+        stage,
+        &format!(
+            "{flag:?} is not a flag of `{stage}` (see `{stage} --help`); the command comes after rv's flags"
+        ),
+        exit::USAGE,
+    ))
+}
+
 /// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
 /// error: it returns `false` so the caller stops quietly.
 pub fn print_records<'a>(records: impl IntoIterator<Item = &'a Envelope>) -> std::io::Result<bool> {

@@ -82,6 +82,9 @@ pub fn main(args: &Args) -> ExitCode {
             exit::USAGE,
         );
     }
+    if let Some(code) = super::refuse_flag_as_command("rv run", &args.command) {
+        return code;
+    }
     warn_misplaced(&args.command);
     let mut request = args.request.clone();
     if request.time.is_none() && ctx.config.default_time().is_none() {

@@ -91,10 +91,26 @@ impl Walltime {
     /// reads `24` as minutes; people usually mean hours).
     pub fn from_user(s: &str) -> Result<Self, ParseError> {
         let t = s.trim();
+        let err = |why: &str| ParseError::new("duration", s, why);
         if t.contains([':', '-']) {
+            // Slurm's forms, with each field in range (Slurm's own output is trusted as is).
+            let (days, clock) = t.split_once('-').map_or((None, t), |(d, c)| (Some(d), c));
+            let fields: Vec<&str> = clock.split(':').collect();
+            let limits: &[u64] = match (days.is_some(), fields.len()) {
+                (false, 2) => &[u64::MAX, 60],
+                (false, 3) => &[u64::MAX, 60, 60],
+                (true, 1) => &[24],
+                (true, 2) => &[24, 60],
+                (true, 3) => &[24, 60, 60],
+                _ => &[u64::MAX],
+            };
+            for (f, &limit) in fields.iter().zip(limits) {
+                if f.parse::<u64>().is_ok_and(|v| v >= limit) {
+                    return Err(err(&format!("{f} is out of range (under {limit})")));
+                }
+            }
             return Self::from_slurm(t);
         }
-        let err = |why: &str| ParseError::new("duration", s, why);
         if t.is_empty() {
             return Err(err("empty; write e.g. 90m, 2h, 1.5h, 3d or 1d12h"));
         }
@@ -104,6 +120,7 @@ impl Walltime {
             )));
         }
         let mut total = 0f64;
+        let mut last_scale = u64::MAX;
         let mut rest = t;
         while !rest.is_empty() {
             let n = rest
@@ -124,6 +141,10 @@ impl Walltime {
                 "d" | "day" | "days" => DAY,
                 _ => return Err(err("units are s, m, h and d")),
             };
+            if scale >= last_scale {
+                return Err(err("each unit once, largest first, as in 1d12h30m"));
+            }
+            last_scale = scale;
             #[allow(clippy::cast_precision_loss)]
             let add = value * scale as f64;
             total += add;
@@ -359,6 +380,12 @@ mod tests {
             "1-2:3:4:5",
             ":",
             "99999999999999999999",
+            "25:99",
+            "2:60:00",
+            "1-24:00:00",
+            "1-3:75",
+            "1h2h",
+            "30m1h",
         ] {
             let err = Walltime::from_user(bad).unwrap_err();
             assert!(

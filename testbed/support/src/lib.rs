@@ -196,11 +196,18 @@ impl Testbed {
     /// it must be in nextest's `testbed-scenario` group (a name containing `scenario`), so
     /// they run one at a time.
     pub fn scenario(&self, scenario: &str) -> Scenario<'_> {
-        self.run_load(scenario);
+        self.run_load(scenario, 1);
         Scenario { testbed: self }
     }
 
-    fn run_load(&self, scenario: &str) {
+    /// As [`Testbed::scenario`], with every duration of the load divided by `scale`
+    /// (`RV_LOAD_SCALE`: 60 makes a Rivanna hour a minute), for benchmarks.
+    pub fn scenario_scaled(&self, scenario: &str, scale: u32) -> Scenario<'_> {
+        self.run_load(scenario, scale);
+        Scenario { testbed: self }
+    }
+
+    fn run_load(&self, scenario: &str, scale: u32) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cluster");
         let mut command = if is_root() {
             Command::new(&script)
@@ -210,6 +217,7 @@ impl Testbed {
         let out = command
             .args(["load", scenario])
             .env("RV_CLUSTER_DIR", &self.dir)
+            .env("RV_LOAD_SCALE", scale.to_string())
             .output()
             .expect("testbed/cluster runs");
         assert!(
@@ -278,7 +286,7 @@ pub struct Scenario<'a> {
 
 impl Drop for Scenario<'_> {
     fn drop(&mut self) {
-        self.testbed.run_load("idle");
+        self.testbed.run_load("idle", 1);
     }
 }
 

@@ -1,0 +1,305 @@
+//! Time to GPU: rv's fan-out against a plain `sbatch` of the requested type at Rivanna's
+//! default walltime and a native multi-partition job, on loaded scenarios with a compressed
+//! clock, side by side in one run; and how often rv's predictions held.
+
+use std::time::{Duration, Instant};
+
+use crate::{Bench, Table, median, percentile};
+
+/// The clock compression: Rivanna minutes per testbed minute.
+pub const SCALE: u32 = 60;
+
+/// What each trial asks for: 2 GPUs with 40 GB or more, for 2 hours (Rivanna time).
+const GPUS: &str = "2";
+/// Seconds of Rivanna time the request asks for.
+const ASK_SECS: u64 = 2 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Rv,
+    Sbatch,
+    MultiPartition,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Rv => "rv up (fan-out)",
+            Method::Sbatch => "sbatch -p gpu-a6000, 5 h",
+            Method::MultiPartition => "sbatch -p a6000,a40,a100-80 --gres=gpu:2",
+        }
+    }
+}
+
+/// The scaled walltime for sbatch (`-t` minutes).
+fn scaled_minutes(secs: u64) -> u64 {
+    (secs / 60).div_ceil(u64::from(SCALE)).max(1)
+}
+
+/// Cluster time now.
+fn cluster_now(b: &Bench) -> i64 {
+    b.tb.ssh("date +%s").stdout.trim().parse().unwrap_or(0)
+}
+
+/// Seconds from submission to RUNNING of a plain job, polled on the cluster's clock;
+/// `None` when it did not start within `limit`.
+fn plain(b: &Bench, args: &str, limit: Duration) -> Option<f64> {
+    let id =
+        b.tb.ssh(&format!(
+            "sbatch --parsable -J bench-ttg -o /dev/null --chdir=/tmp {args} --wrap 'sleep 100000'"
+        ))
+        .stdout
+        .trim()
+        .split(';')
+        .next()?
+        .to_owned();
+    let t0 = Instant::now();
+    let result = loop {
+        let out =
+            b.tb.ssh(&format!(
+                "SLURM_TIME_FORMAT=%s squeue -h -j {id} -o '%T %V %S'"
+            ))
+            .stdout;
+        let f: Vec<&str> = out.split_whitespace().collect();
+        if f.first() == Some(&"RUNNING") {
+            let (sub, start) = (f[1].parse::<i64>().ok()?, f[2].parse::<i64>().ok()?);
+            break Some((start - sub) as f64);
+        }
+        if t0.elapsed() > limit {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    b.tb.ssh(&format!("scancel {id}"));
+    result
+}
+
+/// Seconds from rv's first submission to its winner's start, and the predictions it made
+/// that held (right, made); `None` when nothing started within `limit`.
+fn with_rv(b: &Bench, limit: Duration) -> (Option<f64>, usize, usize) {
+    let state = b.tb.control_dir("bench-ttg");
+    let before = cluster_now(b);
+    let out = b
+        .rv("rv", &state)
+        .args([
+            "up",
+            "--json",
+            "--name",
+            "bench-ttg-rv",
+            "--gpu",
+            GPUS,
+            "--vram",
+            "40",
+        ])
+        .args([
+            "--time",
+            &format!("{}m", ASK_SECS / 60),
+            "--timeout",
+            &format!("{}s", limit.as_secs()),
+        ])
+        .output();
+    let Ok(out) = out else { return (None, 0, 0) };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let alloc: Option<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "allocation");
+    let waited = alloc
+        .as_ref()
+        .and_then(|a| a["start"].as_i64())
+        .map(|s| (s - before).max(0) as f64);
+    // Predictions: a strategy predicted to start within a minute should have run before
+    // rv picked a winner (or be the winner); one predicted later should not have.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let (mut right, mut made) = (0, 0);
+    if let Some(rec) = recorded(&state) {
+        for s in &rec.submissions {
+            let Some(job) = s.job_id else { continue };
+            let Some(strategy) = rec.strategies.iter().find(|x| x.id == s.strategy) else {
+                continue;
+            };
+            let now = strategy.predicted_start.is_some_and(|p| p <= before + 60);
+            let ran = err.contains(&format!("job {job} RUNNING"))
+                || err.contains(&format!("job {job} won"));
+            made += 1;
+            right += usize::from(now == ran);
+        }
+    }
+    if let Some(a) = &alloc {
+        b.tb.ssh(&format!("scancel {}", a["job_id"]));
+    }
+    b.cancel("bench-ttg-rv-");
+    (waited, right, made)
+}
+
+fn recorded(state: &rv_testbed::ControlDir) -> Option<rv::submit::Recorded> {
+    let dir = std::fs::read_dir(state.join("requests")).ok()?;
+    let path = dir.flatten().next()?.path();
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+/// Runs the section: tables and the SVG plot.
+pub fn run(b: &Bench) -> (Vec<Table>, String) {
+    let scenarios: &[&str] = if b.quick {
+        &["a6000-full"]
+    } else {
+        &["busy", "a6000-full", "maintenance"]
+    };
+    let trials = b.trials(10);
+    let limit = Duration::from_secs(if b.quick { 60 } else { 600 });
+    let methods = [Method::Rv, Method::Sbatch, Method::MultiPartition];
+    let mut rows = Vec::new();
+    let mut bars: Vec<(String, Method, f64)> = Vec::new();
+    let (mut right, mut made) = (0, 0);
+    for &scenario in scenarios {
+        let mut waits: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
+        let mut censored = vec![0usize; methods.len()];
+        for _ in 0..trials {
+            for (i, m) in methods.iter().enumerate() {
+                let _load = b.tb.scenario_scaled(scenario, SCALE);
+                let w = match m {
+                    Method::Rv => {
+                        let (w, r, n) = with_rv(b, limit);
+                        right += r;
+                        made += n;
+                        w
+                    }
+                    Method::Sbatch => plain(
+                        b,
+                        &format!(
+                            "-p gpu-a6000 --gres=gpu:a6000:{GPUS} -t {}",
+                            scaled_minutes(5 * 3600)
+                        ),
+                        limit,
+                    ),
+                    Method::MultiPartition => plain(
+                        b,
+                        &format!(
+                            "-p gpu-a6000,gpu-a40,gpu-a100-80 --gres=gpu:{GPUS} -t {}",
+                            scaled_minutes(ASK_SECS)
+                        ),
+                        limit,
+                    ),
+                };
+                match w {
+                    Some(s) => waits[i].push(s),
+                    None => censored[i] += 1,
+                }
+            }
+        }
+        rows.extend(summarize(
+            scenario, &methods, &waits, &censored, trials, limit, &mut bars,
+        ));
+    }
+    let ttg = Table {
+        title: "Time to GPU".into(),
+        how: format!(
+            "2 GPUs of 40 GB or more for 2 h, {trials} trial(s) per scenario and method, the queue reloaded before each; the testbed clock is compressed {SCALE}x (a Rivanna hour is a minute). Wait = start minus submission on the cluster's clock; `vs rv` is the median wait over rv's."
+        ),
+        columns: [
+            "scenario",
+            "method",
+            "started",
+            "median wait",
+            "p90 wait",
+            "vs rv",
+            "note",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows,
+    };
+    let accuracy = Table {
+        title: "Prediction accuracy".into(),
+        how: "For every strategy rv submitted: predicted to start within a minute (or later) against whether it ran before rv chose a winner.".into(),
+        columns: vec!["predictions".into(), "held".into(), "share".into()],
+        rows: vec![vec![made.to_string(), right.to_string(), format!("{:.0} %", 100.0 * right as f64 / made.max(1) as f64)]],
+    };
+    (vec![ttg, accuracy], svg(&bars))
+}
+
+/// The table rows of one scenario, and its bars for the plot.
+fn summarize(
+    scenario: &str,
+    methods: &[Method],
+    waits: &[Vec<f64>],
+    censored: &[usize],
+    trials: usize,
+    limit: Duration,
+    bars: &mut Vec<(String, Method, f64)>,
+) -> Vec<Vec<String>> {
+    let rv_median = median(&mut waits[0].clone());
+    let mut rows = Vec::new();
+    for (i, m) in methods.iter().enumerate() {
+        let mut v = waits[i].clone();
+        let (med, p90) = (median(&mut v), percentile(&mut v, 0.9));
+        bars.push((scenario.to_owned(), *m, med));
+        let none = waits[i].is_empty();
+        rows.push(vec![
+            scenario.to_owned(),
+            m.name().to_owned(),
+            format!("{}/{trials}", waits[i].len()),
+            if none {
+                format!("> {} s", limit.as_secs())
+            } else {
+                format!("{med:.0} s")
+            },
+            if none {
+                "-".into()
+            } else {
+                format!("{p90:.0} s")
+            },
+            match (i, none) {
+                (0, _) => "1.0".into(),
+                (_, true) => format!("> {:.0}x", limit.as_secs_f64() / rv_median.max(1.0)),
+                _ => format!("{:.1}x", med / rv_median.max(1.0)),
+            },
+            if censored[i] > 0 {
+                format!("{} did not start within {} s", censored[i], limit.as_secs())
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    rows
+}
+
+/// A bar chart of median waits, one group per scenario.
+fn svg(bars: &[(String, Method, f64)]) -> String {
+    let max = bars.iter().map(|b| b.2).fold(1.0_f64, f64::max);
+    let (w, h, left, bottom) = (720.0, 320.0, 60.0, 40.0);
+    let colors = ["#2b6cb0", "#c05621", "#718096"];
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"18\">median seconds from submission to a running job (testbed, {SCALE}x clock)</text>\n"
+    );
+    let n = bars.len().max(1) as f64;
+    let slot = (w - left - 20.0) / n;
+    for (i, (scenario, m, v)) in bars.iter().enumerate() {
+        let bh = (h - bottom - 40.0) * v / max;
+        let x = left + i as f64 * slot;
+        let color = colors[*m as usize];
+        s.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{scenario}: {} {v:.0} s</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{v:.0}</text>\n",
+            h - bottom - bh,
+            slot * 0.8,
+            m.name(),
+            x,
+            h - bottom - bh - 3.0
+        ));
+        if *m as usize == 0 {
+            s.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{:.1}\">{scenario}</text>\n",
+                h - bottom + 16.0
+            ));
+        }
+    }
+    for (i, m) in [Method::Rv, Method::Sbatch, Method::MultiPartition]
+        .iter()
+        .enumerate()
+    {
+        let y = 34.0 + 14.0 * i as f64;
+        s.push_str(&format!("<rect x=\"{:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.0}\" y=\"{:.0}\">{}</text>\n", w - 300.0, y - 9.0, colors[i], w - 285.0, y, m.name()));
+    }
+    s.push_str("</svg>\n");
+    s
+}
