@@ -1,0 +1,225 @@
+//! `rv-site`: rv's web service — the landing page, the docs (rendered from `docs/`),
+//! `install.sh`, the release version and download API, and a health check.
+//!
+//! Configuration comes from flags or the environment, each with a default: `--listen`
+//! (`RV_SITE_LISTEN`, 127.0.0.1:8080), `--public-url` (`RV_SITE_PUBLIC_URL`, the URL people
+//! reach the site at), `--github-api` (`RV_SITE_GITHUB_API`, <https://api.github.com>) and
+//! `--repo` (`RV_SITE_REPO`, rv-hpc/rv). On start it prints `listening on http://ADDR`.
+
+mod docs;
+mod releases;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use docs::escape;
+use releases::Releases;
+
+/// The repository's installer, served as is.
+const INSTALL_SH: &str = include_str!("../../install.sh");
+
+/// What the handlers share.
+#[derive(Debug)]
+struct Site {
+    public_url: String,
+    releases: Releases,
+}
+
+type Shared = State<Arc<Site>>;
+
+/// A flag's value, else the environment's, else `default`.
+fn setting(args: &[String], flag: &str, var: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| default.to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        eprintln!(
+            "usage: rv-site [--listen ADDR] [--public-url URL] [--github-api URL] [--repo OWNER/NAME]"
+        );
+        return Ok(());
+    }
+    let listen = setting(&args, "--listen", "RV_SITE_LISTEN", "127.0.0.1:8080");
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let public_url = setting(
+        &args,
+        "--public-url",
+        "RV_SITE_PUBLIC_URL",
+        &format!("http://{addr}"),
+    );
+    let site = Site {
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        releases: Releases::new(
+            &setting(
+                &args,
+                "--github-api",
+                "RV_SITE_GITHUB_API",
+                "https://api.github.com",
+            ),
+            &setting(&args, "--repo", "RV_SITE_REPO", "rv-hpc/rv"),
+        )?,
+    };
+    let app = router(Arc::new(site));
+    // The one line on stdout: how a supervisor or a test finds the address.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+fn router(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/", get(landing))
+        .route("/docs", get(docs_index))
+        .route("/docs/{page}", get(doc_page))
+        .route("/llms.txt", get(llms))
+        .route("/install.sh", get(install_sh))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/cli/version", get(version))
+        .route("/api/downloads/cli/{version}/{asset}", get(download))
+        .fallback(|| async { not_found("no such page") })
+        .with_state(site)
+}
+
+fn not_found(what: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        page(
+            "Not found",
+            &format!("<p>{}</p><p><a href=\"/\">rv</a></p>", escape(what)),
+        ),
+    )
+        .into_response()
+}
+
+/// A whole HTML page around `body`: plain, fast, no scripts.
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{t}</title><style>{STYLE}</style></head><body><header><a href=\"/\"><b>rv</b></a> <a href=\"/docs\">docs</a> \
+<a href=\"/llms.txt\">llms.txt</a></header><main>{body}</main><footer>rv {v}</footer></body></html>\n",
+        t = escape(title),
+        v = env!("CARGO_PKG_VERSION"),
+    ))
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;color:#1a202c}\
+header{display:flex;gap:1rem;margin-bottom:2rem}a{color:#2b6cb0}pre{background:#f4f5f7;padding:.75rem;overflow:auto}\
+code{font-family:ui-monospace,monospace}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem}\
+footer{margin-top:3rem;color:#718096;font-size:.875rem}";
+
+async fn landing(State(site): Shared) -> Html<String> {
+    let body = format!(
+        "<h1>GPUs on a Slurm cluster, without thinking about Slurm</h1>\
+<p>Say what you want — 4 GPUs, 24 hours, run <code>train.py</code> — and rv reads the queue, plans every way \
+to get it across GPU types, topologies and backfill windows, submits them all at once, keeps the first job \
+that starts and cancels the rest. Then it syncs your code, tails the logs, forwards ports and emails you \
+when the job ends, over one SSH connection. Built for UVA's Rivanna/Afton; works on any Slurm cluster.</p>\
+<h2>Install</h2><pre><code>curl -fsSL {url}/install.sh | sh</code></pre>\
+<h2>Try it</h2><pre><code>$ rv init\n$ rv status\n$ rv run -f python train.py --epochs 2\n\
+rv run: job 9531337 runs on udc-an38-9\nepoch 1/2\nepoch 2/2</code></pre>\
+<p><a href=\"/docs/getting-started\">Get started</a> · <a href=\"/docs\">all docs</a></p>",
+        url = escape(&site.public_url)
+    );
+    page("rv", &body)
+}
+
+async fn docs_index() -> Html<String> {
+    let mut body = String::from("<h1>Documentation</h1><ul>");
+    for (name, text) in docs::PAGES {
+        body.push_str(&format!(
+            "<li><a href=\"/docs/{name}\">{}</a> — {}</li>",
+            escape(docs::title(text)),
+            escape(&docs::summary(text))
+        ));
+    }
+    body.push_str("</ul>");
+    page("rv docs", &body)
+}
+
+async fn doc_page(Path(name): Path<String>) -> Response {
+    if let Some(raw) = name.strip_suffix(".md") {
+        return match docs::page(raw) {
+            Some(text) => (
+                [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+                text,
+            )
+                .into_response(),
+            None => not_found("no such page"),
+        };
+    }
+    match docs::page(&name) {
+        Some(text) => {
+            page(&format!("{} — rv", docs::title(text)), &docs::render(text)).into_response()
+        }
+        None => not_found("no such page"),
+    }
+}
+
+async fn llms(State(site): Shared) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        docs::llms_txt(&site.public_url),
+    )
+}
+
+async fn install_sh() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        INSTALL_SH,
+    )
+}
+
+async fn version(State(site): Shared) -> Response {
+    match site.releases.release(None).await {
+        Ok(Some(r)) => match r["tag_name"].as_str().and_then(releases::version_of_tag) {
+            Some(v) => axum::Json(serde_json::json!({ "version": v })).into_response(),
+            None => (
+                StatusCode::BAD_GATEWAY,
+                "the latest release has no cli-v tag",
+            )
+                .into_response(),
+        },
+        Ok(None) => (StatusCode::NOT_FOUND, "no release yet").into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("GitHub: {e}")).into_response(),
+    }
+}
+
+async fn download(State(site): Shared, Path((version, asset)): Path<(String, String)>) -> Response {
+    if !releases::known_asset(&asset) {
+        return not_found("no such asset");
+    }
+    let wanted = match version.as_str() {
+        "latest" => None,
+        v if releases::valid_version(v) => Some(v),
+        _ => return not_found("no such version"),
+    };
+    match site.releases.release(wanted).await {
+        Ok(Some(r)) => match releases::asset_url(&r, &asset) {
+            Some(url) => Redirect::temporary(&url).into_response(),
+            None => not_found("that release has no such asset"),
+        },
+        Ok(None) => not_found("no such version"),
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("GitHub: {e}")).into_response(),
+    }
+}
