@@ -108,32 +108,21 @@ fn zsh_completes_on_a_terminal() {
         ),
     )
     .unwrap();
-    let mut term = Command::new("script")
-        .args(["-qfec", "stty rows 40 cols 120; zsh -i", "/dev/null"])
-        .env("ZDOTDIR", &dir)
-        .env("PATH", path())
-        .env("RV_STATE_DIR", &state)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) and zsh are installed (scripts/install-deps)");
-    let mut keys = term.stdin.take().unwrap();
-    for k in [
-        "",
-        "rv st\t\t",
-        "\x03",
-        "rv status --js\t",
-        "\x03",
-        "rv gpu 95313\t\t",
-    ] {
-        keys.write_all(k.as_bytes()).unwrap();
-        keys.flush().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(1300));
-    }
-    keys.write_all(b"\x03exit\r").unwrap();
-    drop(keys);
-    let out = term.wait_with_output().unwrap();
-    let screen = strip_escapes(&String::from_utf8_lossy(&out.stdout));
+    let screen = on_a_terminal(
+        "zsh -i",
+        &[
+            ("ZDOTDIR", dir.as_os_str()),
+            ("RV_STATE_DIR", state.as_os_str()),
+        ],
+        &[
+            "",
+            "rv st\t\t",
+            "\x03",
+            "rv status --js\t",
+            "\x03",
+            "rv gpu 95313\t\t",
+        ],
+    );
     assert!(
         screen.contains("status") && screen.contains("Connection, balance"),
         "{screen}"
@@ -162,38 +151,18 @@ fn bash_completes_on_a_terminal() {
         ),
     )
     .unwrap();
-    let mut term = Command::new("script")
-        .args([
-            "-qfec",
-            &format!(
-                "stty rows 40 cols 120; bash --noprofile --rcfile {} -i",
-                rc.display()
-            ),
-            "/dev/null",
-        ])
-        .env("PATH", path())
-        .env("RV_STATE_DIR", &state)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) is installed (scripts/install-deps)");
-    let mut keys = term.stdin.take().unwrap();
-    for k in [
-        "",
-        "rv st\t",
-        "\x03",
-        "rv up --dry\t",
-        "\x03",
-        "rv stop 953\t",
-    ] {
-        keys.write_all(k.as_bytes()).unwrap();
-        keys.flush().unwrap();
-        std::thread::sleep(std::time::Duration::from_secs(1));
-    }
-    keys.write_all(b"\x03exit\r").unwrap();
-    drop(keys);
-    let out = term.wait_with_output().unwrap();
-    let screen = strip_escapes(&String::from_utf8_lossy(&out.stdout));
+    let screen = on_a_terminal(
+        &format!("bash --noprofile --rcfile {} -i", rc.display()),
+        &[("RV_STATE_DIR", state.as_os_str())],
+        &[
+            "",
+            "rv st\t",
+            "\x03",
+            "rv up --dry\t",
+            "\x03",
+            "rv stop 953\t",
+        ],
+    );
     assert!(
         screen.contains("status") && screen.contains("stop"),
         "{screen}"
@@ -204,6 +173,33 @@ fn bash_completes_on_a_terminal() {
         "{screen}"
     );
     std::fs::remove_dir_all(&state).unwrap();
+}
+
+/// Runs `shell` on a pseudo-terminal (`script`) with the built `rv` first on `PATH` and
+/// `env`, types `keys` one after another with a pause, and returns the screen's text.
+fn on_a_terminal(shell: &str, env: &[(&str, &std::ffi::OsStr)], keys: &[&str]) -> String {
+    let mut term = Command::new("script")
+        .args([
+            "-qfec",
+            &format!("stty rows 40 cols 120; {shell}"),
+            "/dev/null",
+        ])
+        .env("PATH", path())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1), bash and zsh are installed (scripts/install-deps)");
+    let mut input = term.stdin.take().unwrap();
+    for k in keys {
+        input.write_all(k.as_bytes()).unwrap();
+        input.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+    }
+    input.write_all(b"\x03exit\r").unwrap();
+    drop(input);
+    let out = term.wait_with_output().unwrap();
+    strip_escapes(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// The screen text without CSI sequences (colours, cursor moves).

@@ -21,17 +21,7 @@ fn repo() -> PathBuf {
 }
 
 fn platform() -> String {
-    let os = if cfg!(target_os = "macos") {
-        "macos"
-    } else {
-        "linux"
-    };
-    let arch = if cfg!(target_arch = "aarch64") {
-        "aarch64"
-    } else {
-        "x86_64"
-    };
-    format!("rv-{os}-{arch}")
+    rv::commands::upgrade::platform()
 }
 
 /// A release in `dir`: binaries, man and completion archives, SHA256SUMS.
