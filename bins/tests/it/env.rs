@@ -75,11 +75,7 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let a = allocation(&out.stdout);
     jobs.track(&a.job_id.to_string());
     let dir = format!("/scratch/rvtest/.rv/requests/{}", a.request);

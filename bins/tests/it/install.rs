@@ -97,11 +97,7 @@ fn installs_and_verifies_from_the_download_server() {
     for args in [&[][..], &["--version", env!("CARGO_PKG_VERSION")][..]] {
         let home = scratch("home");
         let out = install(&base, &home, args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::assert_ok(&out);
         let rv = home.join(".local/bin/rv");
         let version = Command::new(&rv).arg("--version").output().unwrap();
         assert_eq!(
@@ -217,11 +213,7 @@ fn upgrade_checks_verifies_and_replaces_rv_and_its_tools() {
     };
 
     let check = run(&["upgrade", "--check", "--json"]);
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    crate::support::assert_ok(&check);
     let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
     assert_eq!(
         (v["latest"].as_str(), v["upgraded"].as_bool()),
@@ -234,11 +226,7 @@ fn upgrade_checks_verifies_and_replaces_rv_and_its_tools() {
     );
 
     let up = run(&["upgrade", "--json"]);
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    crate::support::assert_ok(&up);
     let v = crate::support::assert_documented("rv upgrade --json", &up.stdout);
     assert_eq!(v["upgraded"], true);
     assert_eq!(version_of(&rv), "rv 9.9.9");

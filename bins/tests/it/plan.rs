@@ -39,11 +39,7 @@ fn plan(args: &[&str], input: &str) -> Output {
 fn passes_the_probe_through_and_adds_the_plan() {
     let input = fixture("probe_busy.ndjson");
     let out = plan(&["--gpu", "2", "--time", "24h", "--explain"], &input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     let n = input.lines().count();
@@ -158,11 +154,7 @@ fn probe_pipes_into_plan_on_the_testbed() {
         .output()
         .unwrap();
     assert!(probe.wait().unwrap().success());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let recs = records(&out.stdout);
     assert!(matches!(recs[0], Record::Cluster(_)));
     assert!(recs.iter().any(|r| matches!(r, Record::Request(_))));

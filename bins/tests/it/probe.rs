@@ -13,11 +13,7 @@ fn scenario_busy_probe_finds_the_a6000_backfill_cliff() {
     let _busy = tb.scenario("busy");
     let state = tb.control_dir("probe-busy");
     let out = tb.rv(RV_PROBE, &state).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let records = records(&out.stdout);
 
     let Record::Cluster(cluster) = &records[0] else {

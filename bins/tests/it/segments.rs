@@ -227,11 +227,7 @@ fn scenario_idle_two_nodes_of_four_gpus_get_distinct_ranks() {
         .output()
         .unwrap();
     assert!(probe.wait().unwrap().success() && plan.wait().unwrap().success());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let (mut request, mut job) = (String::new(), 0);
     for record in records(&out.stdout) {
         match record {

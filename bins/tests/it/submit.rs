@@ -44,11 +44,7 @@ fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
         .output()
         .unwrap();
     assert!(probe.wait().unwrap().success() && plan.wait().unwrap().success());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
 
     let recs = records(&out.stdout);
     let request = recs

@@ -121,3 +121,13 @@ pub fn assert_documented(heading: &str, stdout: &[u8]) -> serde_json::Value {
     }
     got
 }
+
+/// Asserts that a process succeeded, showing its stderr when it did not.
+pub fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

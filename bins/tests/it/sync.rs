@@ -72,11 +72,7 @@ fn pull_brings_a_result_back(
         .arg(&back)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     assert_eq!(sync_record(&out.stdout).transferred, ["result.txt"]);
     assert_eq!(
         std::fs::read_to_string(back.join("result.txt")).unwrap(),
@@ -109,11 +105,7 @@ fn push_honours_ignores_deletes_only_what_it_pushed_and_pulls() {
         .current_dir(root.join("pkg"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let rec = sync_record(&out.stdout);
     assert_eq!(rec.remote, format!("rv-cluster:{code}"));
     assert_eq!(rec.files, 6);
@@ -141,11 +133,7 @@ fn push_honours_ignores_deletes_only_what_it_pushed_and_pulls() {
         .arg(&root)
         .output()
         .unwrap();
-    assert!(
-        dry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
+    crate::support::assert_ok(&dry);
     let rec = sync_record(&dry.stdout);
     assert!(rec.dry_run);
     assert_eq!(rec.deleted, ["old.py"]);
@@ -161,11 +149,7 @@ fn push_honours_ignores_deletes_only_what_it_pushed_and_pulls() {
         .arg(&root)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     assert_eq!(sync_record(&out.stdout).deleted, ["old.py"]);
     let files = remote_files(&tb, &code);
     assert!(!files.contains(&"old.py".to_owned()), "{files:?}");

@@ -42,11 +42,7 @@ fn scenario_busy_up_json_leaves_exactly_one_job() {
         .args(["up", "--gpu", "2", "--time", "1h", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let a = allocation(&out.stdout);
     jobs.track(&a.job_id.to_string());
     let left = settle(&tb, &a.request, |l| l.len() == 1);
@@ -76,11 +72,7 @@ fn scenario_a6000_full_up_starts_promptly_on_a_compatible_type_and_explains() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let a = allocation(&out.stdout);
     jobs.track(&a.job_id.to_string());
     assert!(
@@ -215,11 +207,7 @@ fn scenario_idle_when_all_start_at_once_the_best_ranked_wins() {
             .args(["up", "--gpu", "1", "--time", "30m", "--json"])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::assert_ok(&out);
         let a = allocation(&out.stdout);
         jobs.track(&a.job_id.to_string());
         let name = tb.ssh(&format!("squeue -h -j {} -o %j", a.job_id)).stdout;
@@ -242,11 +230,7 @@ fn scenario_idle_ps_shows_a_request_and_stop_cancels_it() {
         .args(["up", "--gpu", "1", "--time", "30m", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let a = allocation(&out.stdout);
     jobs.track(&a.job_id.to_string());
 
@@ -270,11 +254,7 @@ fn scenario_idle_ps_shows_a_request_and_stop_cancels_it() {
         .args(["stop", &a.request, "--json"])
         .output()
         .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
+    crate::support::assert_ok(&stop);
     let cancelled: serde_json::Value = serde_json::from_slice(&stop.stdout).unwrap();
     assert_eq!(cancelled["cancelled"], serde_json::json!([a.job_id]));
     let state_now = jobs.wait_for_state(
@@ -308,11 +288,7 @@ fn cost_prices_a_request_against_the_balance() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["prices"][0]["service_units"], 48_853.44);
     assert_eq!(v["available"], 874_221, "from the testbed's `allocations`");

@@ -246,11 +246,7 @@ fn scenario_busy_resume_picks_a_request_up_after_a_crash() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::assert_ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\"type\":\"allocation\""), "{text}");
     let left = settle(&tb, &ids, |s| s.len() == 1);
