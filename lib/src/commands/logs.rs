@@ -390,7 +390,7 @@ struct Slots {
 }
 
 /// One tick: every stream from its offset, the job in the queue and in sacct, and the
-/// request's jobs still queued (to find the one that continues this one).
+/// jobs that continue this one (checkpoint segments, a hardware retry).
 fn tick(paths: &Paths, job: &LogJob, streams: &[Stream], offsets: &[u64]) -> (Batch, Slots) {
     let mut batch = Batch::new();
     let reads = streams
@@ -407,12 +407,10 @@ fn tick(paths: &Paths, job: &LogJob, streams: &[Stream], offsets: &[u64]) -> (Ba
         sacct::COMMAND,
         job.id
     ));
-    let listed = job.request_dir.as_ref().map(|d| {
-        batch.command(format!(
-            "ids=$(paste -sd, {}/jobs 2>/dev/null); [ -z \"$ids\" ] || squeue -h -j \"$ids\" -o %i 2>/dev/null; true",
-            quote(d)
-        ))
-    });
+    let listed = job
+        .request_dir
+        .as_ref()
+        .map(|d| batch.command(format!("cat {}/continued 2>/dev/null; true", quote(d))));
     (
         batch,
         Slots {
@@ -449,14 +447,15 @@ fn ending(row: &sacct::Record) -> Option<(String, i32)> {
     Some((state, code))
 }
 
-/// The queued job of the request that continues `current` (a later segment or a retry,
-/// submitted by it, so with a higher id), if any.
-fn next_job(queued: &str, current: u64) -> Option<u64> {
-    queued
+/// The job that continues `current` (its next checkpoint segment, or its hardware retry):
+/// the first listed in the request's `continued` file after it. Listed there before
+/// `current` ends, it is found even when it has already run to its end.
+fn next_job(continued: &str, current: u64) -> Option<u64> {
+    continued
         .lines()
         .filter_map(|l| l.trim().parse().ok())
         .filter(|&i| i > current)
-        .max()
+        .min()
 }
 
 fn emit(lines: &[String], stream: Stream, job: u64, json: bool) {
@@ -514,7 +513,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_job_is_continued_by_a_later_queued_one() {
+    fn a_job_is_continued_by_the_next_one_it_submitted() {
         assert_eq!(next_job("12\n", 10), Some(12));
         assert_eq!(next_job("9\n15\n", 12), Some(15));
         assert_eq!(next_job("", 12), None);
