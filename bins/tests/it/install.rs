@@ -3,15 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-const TOOLS: [&str; 6] = [
-    "rv-probe",
-    "rv-plan",
-    "rv-submit",
-    "rv-watch",
-    "rv-attach",
-    "rv-sync",
-];
-
 fn bin(name: &str) -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_rv")).with_file_name(name)
 }
@@ -29,7 +20,7 @@ fn release(dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     let p = platform();
     std::fs::copy(bin("rv"), dir.join(&p)).unwrap();
-    for t in TOOLS {
+    for t in rv::cli::TOOLS.iter().map(|t| t.binary()) {
         std::fs::copy(bin(t), dir.join(format!("{p}-{t}"))).unwrap();
     }
     for (archive, content) in [
@@ -104,7 +95,7 @@ fn installs_and_verifies_from_the_download_server() {
             String::from_utf8_lossy(&version.stdout),
             format!("rv {}\n", env!("CARGO_PKG_VERSION"))
         );
-        for t in TOOLS {
+        for t in rv::cli::TOOLS.iter().map(|t| t.binary()) {
             assert!(home.join(".local/bin").join(t).is_file(), "{t}");
         }
         assert!(home.join(".local/share/man/man1/rv-up.1").is_file());

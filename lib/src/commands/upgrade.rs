@@ -13,16 +13,6 @@ use super::{fail, print_lines};
 /// The site rv checks for releases (`RV_SITE_URL` overrides it).
 pub const SITE: &str = "https://rivanna.dev";
 
-/// The pipeline tools shipped beside `rv`.
-pub const TOOLS: &[&str] = &[
-    "rv-probe",
-    "rv-plan",
-    "rv-submit",
-    "rv-watch",
-    "rv-attach",
-    "rv-sync",
-];
-
 /// Install the latest rv over this one.
 ///
 /// Asks the site (`/api/cli/version`) for the latest release; when it is newer, downloads
@@ -191,11 +181,10 @@ async fn upgrade(
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let plat = platform();
     let wanted = std::iter::once(("rv".to_owned(), plat.clone()))
-        .chain(
-            TOOLS
-                .iter()
-                .map(|t| ((*t).to_owned(), format!("{plat}-{t}"))),
-        )
+        .chain(crate::cli::TOOLS.iter().map(|t| {
+            let name = t.binary();
+            (name.to_owned(), format!("{plat}-{name}"))
+        }))
         .filter(|(name, _)| name == "rv" || dir.join(name).exists());
     for (name, asset) in wanted {
         let bytes = get(&client, &format!("{base}/{asset}")).await?;
