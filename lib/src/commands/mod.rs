@@ -87,25 +87,7 @@ pub fn set_picker(picker: Picker) {
 /// most recent running job. One round trip.
 pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, String> {
     use std::io::IsTerminal;
-    let requests = ps::known_requests(&ctx.state);
-    let mut batch = crate::remote::batch::Batch::new();
-    let q = batch.command(format!(
-        "{} -u \"$USER\" -t PD,CF,R,CG,S",
-        crate::slurm::parse::squeue::COMMAND
-    ));
-    let reply = ctx.remote(async |c| {
-        crate::remote::transport::run_batch(c, &batch)
-            .await
-            .map_err(|e| e.to_string())
-    })?;
-    let queue = crate::slurm::parse::squeue::parse_jobs(
-        &reply.outputs[q].stdout,
-        crate::slurm::parse::squeue::FIELDS,
-        crate::slurm::parse::Separator::Char('|'),
-        &reply.clock,
-    )
-    .map_err(|e| e.to_string())?;
-    let jobs = ps::rows(&queue, &[], &requests);
+    let (jobs, _) = ps::your_jobs(ctx, false)?;
     if let Some(what) = what {
         return crate::jobs::resolve(what, &jobs)
             .cloned()
@@ -268,7 +250,7 @@ impl Context {
         if self.config.paths.scratch.is_some() {
             return Ok(self.paths(""));
         }
-        let cache = format!("users/{}", crate::sync::manifest_name(&self.host(), "user"));
+        let cache = format!("users/{}", crate::script::clean_name(&self.host()));
         if let Ok(user) = std::fs::read_to_string(self.state.root().join(&cache)) {
             if !user.trim().is_empty() {
                 return Ok(self.paths(user.trim()));

@@ -157,42 +157,46 @@ pub fn known_requests(state: &crate::state::StateDir) -> Vec<String> {
         .collect()
 }
 
+/// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
+/// rows, with the cluster's clock: one round trip.
+pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), String> {
+    let mut batch = Batch::new();
+    let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
+    let h =
+        history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
+    let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()))?;
+    let queue = squeue::parse_jobs(
+        &reply.outputs[q].stdout,
+        squeue::FIELDS,
+        Separator::Char('|'),
+        &reply.clock,
+    )
+    .map_err(|e| e.to_string())?;
+    let ended = h
+        .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
+        .unwrap_or_default();
+    Ok((
+        rows(&queue, &ended, &known_requests(&ctx.state)),
+        reply.clock.now,
+    ))
+}
+
 /// Runs `rv ps`.
 pub fn main(args: &Args) -> ExitCode {
     let ctx = match Context::load("rv ps", args.local) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let requests = known_requests(&ctx.state);
-    let mut batch = Batch::new();
-    let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
-    let h = args
-        .all
-        .then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
-    let reply = match ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string())) {
+    let (rows, now) = match your_jobs(&ctx, args.all) {
         Ok(r) => r,
         Err(e) => return fail("rv ps", &e, exit::FAILURE),
     };
-    let queue = match squeue::parse_jobs(
-        &reply.outputs[q].stdout,
-        squeue::FIELDS,
-        Separator::Char('|'),
-        &reply.clock,
-    ) {
-        Ok(q) => q,
-        Err(e) => return fail("rv ps", &e.to_string(), exit::FAILURE),
-    };
-    let history = h
-        .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
-        .unwrap_or_default();
-    let rows = rows(&queue, &history, &requests);
     if args.json {
         let _ = print_lines([serde_json::to_string(&rows)
             .expect("rows serialize")
             .as_str()]);
         return ExitCode::SUCCESS;
     }
-    let now = reply.clock.now;
     let mut lines = vec![format!(
         "{:<24} {:<4} {:>8} {:<20} {:<10} {:>4} {:<16} {:>9}  {}",
         "REQUEST", "", "JOB", "NAME", "STATE", "GPUS", "PARTITION", "TIME", "NODE / WAITING"
