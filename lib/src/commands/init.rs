@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::connect::Connection;
 use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::{SshTarget, run_batch};
@@ -228,7 +227,7 @@ fn run(args: &Args) -> Result<serde_json::Value, (String, u8)> {
     let state = StateDir::open(StateDir::default_root(&env, &home))
         .map_err(|e| failure(format!("state directory: {e}")))?;
     let scratch_default = format!("/scratch/{user}");
-    let reply = remote(&target, &state, &remote_setup_script(&scratch_default)).map_err(failure)?;
+    let reply = remote(&target, state, &remote_setup_script(&scratch_default)).map_err(failure)?;
     let home_remote = reply
         .lines()
         .find_map(|l| l.strip_prefix("home="))
@@ -415,28 +414,27 @@ fn ensure_key_accepted(
     }
 }
 
-fn remote(target: &SshTarget, state: &StateDir, script: &str) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let conn = Connection::open(Some(target), state)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut b = Batch::new();
-        let i = b.command(script.to_owned());
-        let reply = run_batch(&conn, &b).await.map_err(|e| e.to_string())?;
-        let out = &reply.outputs[i];
-        if out.ok() {
-            Ok(out.stdout.clone())
-        } else {
-            Err(format!(
-                "setting up the cluster side failed: {}",
-                out.stderr.trim()
-            ))
-        }
-    })
+/// Runs `script` on the cluster over rv's usual connection (the config file is being
+/// written, so the context is made here rather than loaded).
+fn remote(target: &SshTarget, state: StateDir, script: &str) -> Result<String, String> {
+    let ctx = super::Context {
+        stage: "rv init",
+        config: crate::config::Config::default(),
+        state,
+        target: Some(target.clone()),
+    };
+    let mut b = Batch::new();
+    let i = b.command(script.to_owned());
+    let reply = ctx.remote(async |conn| run_batch(conn, &b).await.map_err(|e| e.to_string()))?;
+    let out = &reply.outputs[i];
+    if out.ok() {
+        Ok(out.stdout.clone())
+    } else {
+        Err(format!(
+            "setting up the cluster side failed: {}",
+            out.stderr.trim()
+        ))
+    }
 }
 
 /// Updates `config.toml`: the keys rv init manages, keeping every other one.
