@@ -93,6 +93,17 @@ pub const EXIT_CODES: &str = "Exit codes: 0 synced; 1 rsync or the connection fa
 
 /// Runs `rv-sync`.
 pub fn main(args: &Args) -> ExitCode {
+    let local = match &args.action {
+        Action::Push { dir, .. } | Action::Watch { dir, .. } => dir.as_deref(),
+        Action::Pull { .. } => None,
+    };
+    if let Some(d) = local.filter(|d| !d.is_dir()) {
+        return fail(
+            "rv-sync",
+            &format!("{}: not a directory", d.display()),
+            exit::USAGE,
+        );
+    }
     let ctx = match Context::load("rv-sync", args.local) {
         Ok(c) => c,
         Err(code) => return code,
