@@ -192,7 +192,7 @@ impl Testbed {
     }
 
     /// Puts the testbed under a `load` scenario (`idle`, `busy`, `a6000-full`,
-    /// `maintenance`); the returned guard goes back to `idle` when dropped. Tests that use
+    /// `maintenance`, `backfill`); the returned guard goes back to `idle` when dropped. Tests that use
     /// it must be in nextest's `testbed-scenario` group (a name containing `scenario`), so
     /// they run one at a time.
     pub fn scenario(&self, scenario: &str) -> Scenario<'_> {
