@@ -15,6 +15,7 @@ pub mod external;
 pub mod jobs;
 pub mod logs;
 pub mod manual;
+pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod profile;

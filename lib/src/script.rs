@@ -178,8 +178,9 @@ pub fn render(job: &Job) -> String {
 
 /// Job events for `rv notify`, sent only when the env file sets `RV_NOTIFY_URL` and
 /// `RV_NOTIFY_TOKEN` (never in the script text). Each is a JSON body signed with
-/// HMAC-SHA256 over `<timestamp>.<body>` using the token; the key stays in the environment,
-/// out of `ps`. STARTED when the job (not a later segment) starts; TIMEOUT when Slurm warns
+/// HMAC-SHA256 over `<timestamp>.<body>` using the token (see [`crate::notify`]); the key
+/// stays in the environment, out of `ps`; only the token's public id goes on `curl`'s command
+/// line. STARTED when the job (not a later segment) starts; TIMEOUT when Slurm warns
 /// of the time limit (`--signal=B:USR2`); CANCELLED on SIGTERM otherwise; COMPLETED,
 /// FAILED or RESUBMITTED at the end, in the foreground so the job's end does not cut it off.
 const EVENTS: &str = r#"
@@ -189,7 +190,8 @@ rv_notify() {
   rv_ts=$(date +%s)
   rv_body=$(printf '{"request":"%s","job_id":"%s","job_name":"%s","event":"%s","node":"%s","segment":%s,"code":%s,"time":%s}'     "$RV_REQUEST" "$SLURM_JOB_ID" "$SLURM_JOB_NAME" "$1" "${SLURMD_NODENAME:-}" "${RV_SEGMENT:-1}" "${2:-null}" "$rv_ts")
   rv_sig=$(printf '%s.%s' "$rv_ts" "$rv_body" | RV_KEY="$RV_NOTIFY_TOKEN" python3 -c     'import hashlib, hmac, os, sys; print(hmac.new(os.environ["RV_KEY"].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())' 2>/dev/null) || return 0
-  curl -fsS -m 10 -X POST "$RV_NOTIFY_URL" -H 'Content-Type: application/json'     -H "X-Rv-Timestamp: $rv_ts" -H "X-Rv-Signature: sha256=$rv_sig" --data "$rv_body" >/dev/null 2>&1 || true
+  rv_key=${RV_NOTIFY_TOKEN#rvt_}
+  curl -fsS -m 10 -X POST "$RV_NOTIFY_URL" -H 'Content-Type: application/json'     -H "X-Rv-Key: ${rv_key%%.*}" -H "X-Rv-Timestamp: $rv_ts" -H "X-Rv-Signature: sha256=$rv_sig" --data "$rv_body" >/dev/null 2>&1 || true
 }
 rv_timing_out=
 trap 'rv_timing_out=1; rv_notify TIMEOUT' USR2

@@ -128,10 +128,20 @@ impl Key {
     }
 }
 
-fn random<const N: usize>() -> std::io::Result<[u8; N]> {
+/// `N` random bytes from the OS.
+pub fn random<const N: usize>() -> std::io::Result<[u8; N]> {
     let mut bytes = [0u8; N];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// Encrypts `store` into the file format.

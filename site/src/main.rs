@@ -1,13 +1,23 @@
 //! `rv-site`: rv's web service — the landing page, the docs (rendered from `docs/`),
-//! `install.sh`, the release version and download API, and a health check.
+//! `install.sh`, the release version and download API, job-event notifications by email, and
+//! a health check.
 //!
 //! Configuration comes from flags or the environment, each with a default: `--listen`
 //! (`RV_SITE_LISTEN`, 127.0.0.1:8080), `--public-url` (`RV_SITE_PUBLIC_URL`, the URL people
-//! reach the site at), `--github-api` (`RV_SITE_GITHUB_API`, <https://api.github.com>) and
-//! `--repo` (`RV_SITE_REPO`, rv-hpc/rv). On start it prints `listening on http://ADDR`.
+//! reach the site at), `--github-api` (`RV_SITE_GITHUB_API`, <https://api.github.com>),
+//! `--repo` (`RV_SITE_REPO`, rv-hpc/rv), `--db` (`RV_SITE_DB`, `rv-site.db`: `SQLite`),
+//! `--smtp` (`RV_SITE_SMTP`, `smtp://127.0.0.1:25`; put credentials in the variable, not on the
+//! command line), `--mail-from` (`RV_SITE_MAIL_FROM`), `--rate-ip` and `--rate-key`
+//! (`RV_SITE_RATE_IP` 60, `RV_SITE_RATE_KEY` 30: requests per minute), `--behind-proxy`
+//! (take the client's address from `X-Forwarded-For`). `RV_SITE_TOKEN_SECRET` sets the key
+//! tokens are derived from (default: one made on first start and kept in the database).
+//! On start it prints `listening on http://ADDR`.
 
 mod docs;
+mod mail;
+mod notify;
 mod releases;
+mod store;
 
 use std::sync::Arc;
 
@@ -16,10 +26,11 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use docs::escape;
 use releases::Releases;
+use store::Store;
 
 /// The repository's installer, served as is.
 const INSTALL_SH: &str = include_str!("../../install.sh");
@@ -29,6 +40,11 @@ const INSTALL_SH: &str = include_str!("../../install.sh");
 struct Site {
     public_url: String,
     releases: Releases,
+    store: Store,
+    mailer: mail::Mailer,
+    ip_limit: notify::Limiter,
+    key_limit: notify::Limiter,
+    behind_proxy: bool,
 }
 
 type Shared = State<Arc<Site>>;
@@ -48,7 +64,8 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         eprintln!(
-            "usage: rv-site [--listen ADDR] [--public-url URL] [--github-api URL] [--repo OWNER/NAME]"
+            "usage: rv-site [--listen ADDR] [--public-url URL] [--github-api URL] [--repo OWNER/NAME]\n\
+             \x20              [--db FILE] [--smtp URL] [--mail-from ADDR] [--rate-ip N] [--rate-key N] [--behind-proxy]"
         );
         return Ok(());
     }
@@ -63,7 +80,30 @@ async fn main() -> anyhow::Result<()> {
         "RV_SITE_PUBLIC_URL",
         &format!("http://{addr}"),
     );
+    let db = setting(&args, "--db", "RV_SITE_DB", "rv-site.db");
+    let secret = std::env::var("RV_SITE_TOKEN_SECRET")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let rate = |flag: &str, var: &str, default: &str| -> anyhow::Result<u32> {
+        let v = setting(&args, flag, var, default);
+        v.parse()
+            .with_context(|| format!("{flag}: {v:?} is not a number of requests per minute"))
+    };
     let site = Site {
+        store: Store::open(std::path::Path::new(&db), secret.as_deref())
+            .with_context(|| format!("--db {db}"))?,
+        mailer: mail::Mailer::new(
+            &setting(&args, "--smtp", "RV_SITE_SMTP", "smtp://127.0.0.1:25"),
+            &setting(
+                &args,
+                "--mail-from",
+                "RV_SITE_MAIL_FROM",
+                "rv <notifications@rivanna.dev>",
+            ),
+        )?,
+        ip_limit: notify::Limiter::new(rate("--rate-ip", "RV_SITE_RATE_IP", "60")?),
+        key_limit: notify::Limiter::new(rate("--rate-key", "RV_SITE_RATE_KEY", "30")?),
+        behind_proxy: args.iter().any(|a| a == "--behind-proxy"),
         public_url: public_url.trim_end_matches('/').to_owned(),
         releases: Releases::new(
             &setting(
@@ -83,7 +123,11 @@ async fn main() -> anyhow::Result<()> {
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
-    axum::serve(listener, app).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -97,6 +141,10 @@ fn router(site: Arc<Site>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/cli/version", get(version))
         .route("/api/downloads/cli/{version}/{asset}", get(download))
+        .route("/api/notify", post(notify::event))
+        .route("/api/notify/register", post(notify::register))
+        .route("/api/notify/history", post(notify::history))
+        .route("/api/notify/off", post(notify::off))
         .fallback(|| async { not_found("no such page") })
         .with_state(site)
 }
@@ -116,7 +164,7 @@ fn not_found(what: &str) -> Response {
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{t}</title><style>{STYLE}</style></head><body><header><a href=\"/\"><b>rv</b></a> <a href=\"/docs\">docs</a> \
+<title>{t}</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body><header><a href=\"/\"><b>rv</b></a> <a href=\"/docs\">docs</a> \
 <a href=\"/llms.txt\">llms.txt</a></header><main>{body}</main><footer>rv {v}</footer></body></html>\n",
         t = escape(title),
         v = env!("CARGO_PKG_VERSION"),

@@ -243,15 +243,10 @@ fn base64(data: &[u8]) -> String {
 
 /// A fresh boundary token: `rv-` and 32 random hex digits from the OS.
 pub fn random_boundary() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    let hex: String = bytes
-        .iter()
-        .flat_map(|b| [b >> 4, b & 15])
-        .map(|n| char::from_digit(n.into(), 16).unwrap_or('0'))
-        .collect();
-    Ok(format!("rv-{hex}"))
+    Ok(format!(
+        "rv-{}",
+        crate::secrets::hex(&crate::secrets::random::<16>()?)
+    ))
 }
 
 #[cfg(test)]
