@@ -21,13 +21,6 @@ fn main() -> ExitCode {
     if let Some(code) = rv::commands::builtin(name, sub) {
         return code;
     }
-    if cli::BUILTINS.iter().any(|&(builtin, _)| builtin == name) {
-        eprintln!(
-            "error: `rv {name}` is not implemented yet in rv {}",
-            env!("CARGO_PKG_VERSION")
-        );
-        return ExitCode::from(exit::FAILURE);
-    }
     let args: Vec<&OsStr> = sub
         .get_many::<OsString>("")
         .into_iter()

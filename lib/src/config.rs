@@ -74,9 +74,8 @@ pub struct Paths {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
-    /// Whether jobs send events.
-    #[serde(default)]
-    pub enabled: bool,
+    /// `false` pauses job events without unregistering (`rv notify setup` turns them on).
+    pub enabled: Option<bool>,
     /// Where mail goes.
     pub email: Option<String>,
     /// The notification service, if not the public one.
@@ -287,7 +286,7 @@ email = ""
             Some(Walltime::from_secs(2 * 3600 + 59 * 60))
         );
         assert_eq!(c.paths.scratch.as_deref(), Some("/scratch/abs6bd"));
-        assert!(!c.notifications.enabled);
+        assert_eq!(c.notifications.enabled, Some(false));
     }
 
     #[test]

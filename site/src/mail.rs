@@ -94,12 +94,36 @@ fn meaning(e: &Event) -> String {
             "ran out of time in segment {}; the next segment is queued",
             e.segment
         ),
-        _ => "sent a test notification".to_owned(),
+        _ => format!("sent {}", e.event),
+    }
+}
+
+/// The mail `rv notify test` asks for.
+fn test_mail(e: &Event, public_url: &str) -> Mail {
+    let when = format_utc(e.time);
+    Mail {
+        subject: "[rv] test notification".to_owned(),
+        plain: format!(
+            "This is a test from `rv notify test` ({when}).\n\n\
+             Your jobs will mail this address when they start, end, fail, near their time limit,\n\
+             are cancelled, or continue in a new segment.\n\n-- rv, {public_url} (`rv notify off` stops these mails)\n"
+        ),
+        html: format!(
+            "<p>This is a test from <code>rv notify test</code> ({}).</p>\
+             <p>Your jobs will mail this address when they start, end, fail, near their time limit, \
+             are cancelled, or continue in a new segment.</p>\
+             <p style=\"color:#718096\">rv, <a href=\"{u}\">{u}</a> · <code>rv notify off</code> stops these mails</p>",
+            escape(&when),
+            u = escape(public_url)
+        ),
     }
 }
 
 /// The mail for a job event.
 pub fn event_mail(e: &Event, public_url: &str) -> Mail {
+    if e.event == "TEST" {
+        return test_mail(e, public_url);
+    }
     let what = meaning(e);
     let when = format_utc(e.time);
     let node = if e.node.is_empty() { "-" } else { &e.node };

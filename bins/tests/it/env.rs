@@ -11,7 +11,7 @@ use rv_testbed::Testbed;
 const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 /// Every file under `dir`, recursively.
-fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();

@@ -6,6 +6,7 @@ mod env;
 mod everyday;
 mod install;
 mod multiplexer;
+mod notify;
 mod plan;
 mod probe;
 mod run;

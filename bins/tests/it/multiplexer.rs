@@ -114,11 +114,3 @@ fn pipeline_tools_are_found_beside_rv() {
         format!("rv-probe {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
-
-#[test]
-fn unimplemented_commands_say_so_and_fail() {
-    let out = rv(&["notify", "setup"], &scratch_dir("unimplemented"));
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("`rv notify` is not implemented yet"));
-    assert!(out.stdout.is_empty());
-}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rv::records::{Cluster, Envelope, Record, Request, Strategy};
 use rv_testbed::{ControlDir, Testbed};
 
-use crate::support::{poll, records};
+use crate::support::records;
 
 const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
 const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
@@ -27,7 +27,7 @@ fn submit_chain(
 }
 
 /// As [`submit_chain`], with variables for the env file; `command` `None` submits a holder.
-fn submit_with_env(
+pub(crate) fn submit_with_env(
     tb: &Testbed,
     state: &ControlDir,
     id: &str,
@@ -133,7 +133,7 @@ fn finished_segments(tb: &Testbed, id: &str, within: Duration) -> Vec<String> {
     }
 }
 
-fn unique(tag: &str) -> String {
+pub(crate) fn unique(tag: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -258,106 +258,4 @@ fn scenario_idle_two_nodes_of_four_gpus_get_distinct_ranks() {
             .all(|l| l[3] == "0,1,2,3" && l[4] == "a6000-01"),
         "4 GPUs each, one master: {ranks}"
     );
-}
-
-/// A loopback HTTP server that checks each event's signature with `token` and appends
-/// `EVENT ok|forged` lines to a file.
-struct EventSink {
-    child: std::process::Child,
-    url: String,
-    log: std::path::PathBuf,
-}
-
-impl EventSink {
-    fn start(token: &str) -> Self {
-        let log =
-            std::env::temp_dir().join(format!("rv-events-{}-{}", std::process::id(), token.len()));
-        let _ = std::fs::remove_file(&log);
-        let server = r#"
-import hashlib, hmac, http.server, json, os, sys
-token, log = os.environ["SINK_TOKEN"].encode(), os.environ["SINK_LOG"]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        ts = self.headers.get("X-Rv-Timestamp", "")
-        want = "sha256=" + hmac.new(token, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-        ok = hmac.compare_digest(want, self.headers.get("X-Rv-Signature", ""))
-        with open(log, "a") as f:
-            f.write("%s %s\n" % (json.loads(body)["event"], "ok" if ok else "forged"))
-        self.send_response(200); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-"#;
-        let mut child = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(server)
-            .env("SINK_TOKEN", token)
-            .env("SINK_LOG", &log)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 is installed");
-        let port = crate::support::port(&mut child);
-        EventSink {
-            child,
-            url: format!("http://127.0.0.1:{port}/api/notify"),
-            log,
-        }
-    }
-
-    /// The events received, waiting until `want` of them arrived (or 120 s).
-    fn events(&self, want: usize) -> Vec<String> {
-        let read = || {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            text.lines().map(str::to_owned).collect::<Vec<String>>()
-        };
-        poll(
-            Duration::from_secs(120),
-            Duration::from_millis(500),
-            read,
-            |e| e.len() >= want,
-        )
-    }
-}
-
-impl Drop for EventSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-#[test]
-fn scenario_idle_jobs_send_signed_events_started_completed_failed_and_timeout() {
-    let Some(tb) = Testbed::get() else { return };
-    let _idle = tb.scenario("idle");
-    let state = tb.control_dir("events");
-    let jobs = tb.jobs();
-    let token = "rvt_test-token $with 'quotes'";
-    let cases = [
-        (Some("true"), 600, vec!["STARTED ok", "COMPLETED ok"]),
-        (Some("exit 3"), 600, vec!["STARTED ok", "FAILED ok"]),
-        (None, 60, vec!["STARTED ok", "TIMEOUT ok"]),
-    ];
-    for (command, limit, want) in cases {
-        let sink = EventSink::start(token);
-        let env = [
-            format!("RV_NOTIFY_URL={}", sink.url),
-            format!("RV_NOTIFY_TOKEN={token}"),
-        ];
-        let id = unique("events");
-        let job = submit_with_env(&tb, &state, &id, command, limit, limit, &env);
-        jobs.track(&job.to_string());
-        let events = sink.events(want.len());
-        assert_eq!(events, want, "{command:?}");
-        let script = tb
-            .ssh(&format!("cat /scratch/rvtest/.rv/requests/{id}/s1.sh"))
-            .expect_ok("script");
-        assert!(
-            !script.contains("rvt_test-token"),
-            "the token is never in the script"
-        );
-    }
 }

@@ -124,8 +124,7 @@ pub fn rv() -> Command {
         ))
 }
 
-/// The definition of a built-in subcommand; those not implemented yet take any arguments
-/// and say so when run.
+/// The definition of a built-in subcommand.
 fn builtin(name: &'static str) -> Command {
     match name {
         "up" => def::<commands::up::Args>(name),
@@ -142,19 +141,14 @@ fn builtin(name: &'static str) -> Command {
         "gpu" => def::<commands::gpu::Args>(name),
         "forward" => def::<commands::forward::Args>(name),
         "init" => def::<commands::init::Args>(name),
+        "notify" => def::<commands::notify::Args>(name),
         "upgrade" => def::<commands::upgrade::Args>(name),
         "completions" => Command::new("completions").arg(
             Arg::new("shell")
                 .required(true)
                 .value_parser(clap::value_parser!(clap_complete::Shell)),
         ),
-        _ => Command::new(name).arg(
-            Arg::new("args")
-                .num_args(0..)
-                .trailing_var_arg(true)
-                .allow_hyphen_values(true)
-                .hide(true),
-        ),
+        _ => unreachable!("every built-in has a definition; {name} has none"),
     }
 }
 

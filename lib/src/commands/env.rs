@@ -210,7 +210,8 @@ fn read_value(name: &str) -> Result<String, String> {
 }
 
 /// The variables every job of this user gets (empty when nothing was ever set; no key is
-/// created just to find that out).
+/// created just to find that out). `notifications.enabled = false` holds back the
+/// notification URL and token, so jobs send no events.
 pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, String> {
     if !ctx.state.root().join(secrets::STORE).exists() {
         return Ok(Vec::new());
@@ -218,7 +219,11 @@ pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, String> {
     let env = |k: &str| std::env::var(k).ok();
     let key = Key::load_or_create(&Key::default_path(&env, &crate::connect::home()))
         .map_err(|e| e.to_string())?;
+    let paused = ctx.config.notifications.enabled == Some(false);
     Ok(Store::load(&ctx.state, &key)
         .map_err(|e| e.to_string())?
-        .pairs())
+        .pairs()
+        .into_iter()
+        .filter(|(name, _)| !(paused && name.starts_with("RV_NOTIFY_")))
+        .collect())
 }

@@ -9,6 +9,7 @@ pub mod forward;
 pub mod gpu;
 pub mod init;
 pub mod logs;
+pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod ps;
@@ -33,7 +34,7 @@ use crate::records::{Envelope, ErrorRecord, Line, Record, RecordError, read_line
 use crate::remote::transport::SshTarget;
 use crate::state::StateDir;
 
-/// Runs the built-in `rv <name>` subcommands that are implemented; `None` for the others.
+/// Runs the built-in subcommand `rv <name>`; `None` when `name` is not built in.
 pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
     use clap::FromArgMatches;
     Some(match name {
@@ -50,6 +51,9 @@ pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
             forward::main(&forward::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
         }
         "init" => init::main(&init::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "notify" => {
+            notify::main(&notify::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
+        }
         "gpu" => gpu::main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "ssh" => ssh::main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "attach" => ssh::attach_main(

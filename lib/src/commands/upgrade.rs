@@ -89,13 +89,7 @@ pub fn listed_sum<'a>(sums: &'a str, asset: &str) -> Option<&'a str> {
 
 /// The SHA-256 of `bytes`, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            use std::fmt::Write;
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    crate::secrets::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Runs `rv upgrade`.

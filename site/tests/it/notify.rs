@@ -2,82 +2,12 @@
 //! Maildir) receives the code and the event mails; forged, stale, replayed and over-rate
 //! requests are refused and send nothing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use rv::notify::Token;
+use rv_testbed::mail::SmtpSink;
 
 use crate::{Running, request, scratch, site_with};
-
-/// An SMTP server on loopback delivering every message into a Maildir.
-pub(crate) struct SmtpSink {
-    _server: Running,
-    /// `smtp://127.0.0.1:PORT`.
-    pub(crate) url: String,
-    maildir: PathBuf,
-}
-
-impl SmtpSink {
-    pub(crate) fn start(dir: &Path) -> SmtpSink {
-        let maildir = dir.join("maildir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("python3 runs");
-        let server = Running(child);
-        let t0 = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(20),
-                "aiosmtpd did not listen (scripts/install-deps installs it from PyPI)"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        SmtpSink {
-            _server: server,
-            url: format!("smtp://127.0.0.1:{port}"),
-            maildir,
-        }
-    }
-
-    /// Every delivered message, raw, in delivery order.
-    pub(crate) fn messages(&self) -> Vec<String> {
-        let mut files: Vec<(std::time::SystemTime, PathBuf)> =
-            std::fs::read_dir(self.maildir.join("new"))
-                .map(|d| {
-                    d.flatten()
-                        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
-                        .collect()
-                })
-                .unwrap_or_default();
-        files.sort();
-        files
-            .into_iter()
-            .map(|(_, p)| std::fs::read_to_string(p).unwrap())
-            .collect()
-    }
-
-    /// The subjects of the delivered messages.
-    pub(crate) fn subjects(&self) -> Vec<String> {
-        self.messages()
-            .iter()
-            .filter_map(|m| {
-                m.lines()
-                    .find_map(|l| l.strip_prefix("Subject: ").map(str::to_owned))
-            })
-            .collect()
-    }
-}
 
 /// `rv-site` with its own database and the SMTP sink.
 fn notify_site(tag: &str, extra: &[&str]) -> (Running, String, SmtpSink, PathBuf) {
@@ -173,7 +103,7 @@ fn a_registered_address_gets_a_mail_per_event_and_its_history() {
         );
         assert_eq!(code, 202, "{reply}");
     }
-    let messages = smtp.messages();
+    let messages = smtp.decoded();
     let started = &messages[messages.len() - 2];
     assert!(started.contains("To: ada@example.org"), "{started}");
     assert!(

@@ -9,6 +9,8 @@
 //! `RV_TESTBED_REQUIRED` is set (`scripts/test` sets it), and otherwise returns `None` after
 //! saying loudly on stderr that the test did not run.
 
+pub mod mail;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

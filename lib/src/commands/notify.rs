@@ -1,0 +1,396 @@
+//! `rv notify`: email on job events, through rv's site or a self-hosted one.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::exit;
+use crate::notify::{Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
+use crate::secrets::{Key, Store, hex, random};
+
+use super::{Context, fail, print_lines};
+
+/// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
+///
+/// `setup` registers your address with the notification service (rv's site, or the one in
+/// `notifications.url` or `--url`): the service mails a code, you type it, and it issues a
+/// token that rv keeps in the encrypted secret store (`rv env`) as `RV_NOTIFY_TOKEN`, with
+/// `RV_NOTIFY_URL`. Every job gets both through its env file and signs its events with the
+/// token (docs/events.md); the token never appears in a script, a command line or a log.
+/// `notifications.enabled = false` in the config pauses the events without unregistering.
+#[derive(Debug, Parser)]
+#[command(name = "rv notify", after_help = EXIT_CODES)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: Action,
+    /// Print JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// `rv notify` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Register an email address and turn events on (sends a test mail).
+    Setup {
+        /// The address (default: `notifications.email`, else asked for).
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// The notification service (default: `notifications.url`, `RV_SITE_URL`, rv's site).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// The code from the mail (default: read from stdin after the mail is sent).
+        #[arg(long)]
+        code: Option<String>,
+        /// Do not send a test mail.
+        #[arg(long)]
+        no_test: bool,
+    },
+    /// Send a test mail.
+    Test,
+    /// Recent events the service received for your address.
+    History {
+        /// How many.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: u32,
+    },
+    /// Turn events off: revoke the token at the service and forget it here.
+    Off,
+}
+
+/// The exit codes, for `--help` and the man page.
+pub const EXIT_CODES: &str = "Exit codes: 0 done; 1 the service refused or could not be reached, \
+     or the secret store could not be read or written; 2 bad flags, a bad address, or `test`, \
+     `history` or `off` before `setup`.";
+
+const STAGE: &str = "rv notify";
+
+/// Runs `rv notify`.
+pub fn main(args: &Args) -> ExitCode {
+    let ctx = match Context::load(STAGE, true) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let key = match Key::load_or_create(&Key::default_path(&env, &crate::connect::home())) {
+        Ok(k) => k,
+        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
+    };
+    let mut store = match Store::load(&ctx.state, &key) {
+        Ok(s) => s,
+        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
+    };
+    let client = match http_client() {
+        Ok(c) => c,
+        Err(e) => return fail(STAGE, &e, exit::FAILURE),
+    };
+    let result = match &args.action {
+        Action::Setup {
+            email,
+            url,
+            code,
+            no_test,
+        } => {
+            let site = url
+                .clone()
+                .or(ctx.config.notifications.url.clone())
+                .or_else(|| env("RV_SITE_URL"))
+                .unwrap_or_else(|| super::upgrade::SITE.to_owned());
+            let email = match email
+                .clone()
+                .or(ctx.config.notifications.email.clone())
+                .map_or_else(|| ask("Email address: "), Ok)
+            {
+                Ok(e) => e,
+                Err(e) => return fail(STAGE, &e, exit::USAGE),
+            };
+            runtime.block_on(setup(
+                &client,
+                site.trim_end_matches('/'),
+                &email,
+                code.as_deref(),
+                !no_test,
+            ))
+        }
+        other => {
+            let Some(registered) = registered(&store) else {
+                return fail(
+                    STAGE,
+                    "notifications are not set up: run `rv notify setup`",
+                    exit::USAGE,
+                );
+            };
+            runtime.block_on(async {
+                match other {
+                    Action::Test => send_test(&client, &registered)
+                        .await
+                        .map(|()| json!({ "test": "sent" })),
+                    Action::History { limit } => {
+                        signed_post(&client, &registered, "/history", &json!({ "limit": limit }))
+                            .await
+                    }
+                    _ => signed_post(&client, &registered, "/off", &json!({})).await,
+                }
+            })
+        }
+    };
+    let report = match (result, &args.action) {
+        // Off: forget the token even when the service already had (401).
+        (Err(e), Action::Off) if e.contains("HTTP 401") => {
+            eprintln!("rv notify: warning: {e}; forgetting the token here");
+            json!({ "status": "off" })
+        }
+        (Err(e), _) => return fail(STAGE, &e, exit::FAILURE),
+        (Ok(r), _) => r,
+    };
+    let changed = match &args.action {
+        Action::Setup { .. } => {
+            let token = report["token"].as_str().unwrap_or_default();
+            let url = report["url"].as_str().unwrap_or_default();
+            store
+                .set("RV_NOTIFY_URL", url, false)
+                .and_then(|()| store.set("RV_NOTIFY_TOKEN", token, true))
+                .is_ok()
+        }
+        Action::Off => store.remove("RV_NOTIFY_TOKEN") | store.remove("RV_NOTIFY_URL"),
+        _ => false,
+    };
+    if changed {
+        if let Err(e) = store.save(&ctx.state, &key) {
+            return fail(STAGE, &e.to_string(), exit::FAILURE);
+        }
+    }
+    show(&args.action, &report, args.json)
+}
+
+/// Prints the outcome: JSON (never with the token), or a line or table for people.
+fn show(action: &Action, report: &serde_json::Value, json: bool) -> ExitCode {
+    let mut public = report.clone();
+    if let Some(o) = public.as_object_mut() {
+        o.remove("token");
+    }
+    if json {
+        let _ = print_lines([public.to_string().as_str()]);
+        return ExitCode::SUCCESS;
+    }
+    match action {
+        Action::Setup { .. } => eprintln!(
+            "rv notify: on; jobs will mail {} (a test mail {})",
+            report["email"].as_str().unwrap_or("you"),
+            if report["test"] == "sent" {
+                "is on its way"
+            } else {
+                "was not sent"
+            }
+        ),
+        Action::Test => eprintln!("rv notify: test mail sent"),
+        Action::Off => eprintln!("rv notify: off; jobs send no more events"),
+        Action::History { .. } => {
+            let events = report["events"].as_array().cloned().unwrap_or_default();
+            if events.is_empty() {
+                eprintln!("rv notify: no events yet");
+            }
+            let lines: Vec<String> = events.iter().map(history_line).collect();
+            let _ = print_lines(lines.iter().map(String::as_str));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// One history row: time, event, job, node, and whether the mail went out.
+fn history_line(e: &serde_json::Value) -> String {
+    let ev = &e["event"];
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .filter(|x| !x.is_empty())
+            .unwrap_or("-")
+            .to_owned()
+    };
+    format!(
+        "{}  {:<11} {} ({})  {}{}",
+        crate::slurm::time::format_utc(e["received"].as_i64().unwrap_or(0)),
+        s(&ev["event"]),
+        s(&ev["job_name"]),
+        s(&ev["job_id"]),
+        s(&ev["node"]),
+        if e["delivered"] == true {
+            ""
+        } else {
+            "  (not delivered)"
+        }
+    )
+}
+
+/// The stored URL and token, when set up.
+struct Registered {
+    url: String,
+    token: Token,
+}
+
+fn registered(store: &Store) -> Option<Registered> {
+    let pairs = store.pairs();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    Some(Registered {
+        url: get("RV_NOTIFY_URL")?,
+        token: Token::parse(&get("RV_NOTIFY_TOKEN")?).ok()?,
+    })
+}
+
+fn http_client() -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("rv/", env!("CARGO_PKG_VERSION")))
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("cannot start an HTTP client: {e}"))
+}
+
+/// Asks on the terminal, or reads a line from stdin when it is not one.
+fn ask(prompt: &str) -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("{prompt}");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    let line = line.trim().to_owned();
+    if line.is_empty() {
+        return Err(format!("{} nothing given", prompt.trim_end_matches(": ")));
+    }
+    Ok(line)
+}
+
+/// Reads the service's answer: its JSON, or its `error` as the message.
+async fn answer(resp: reqwest::Response, url: &str) -> Result<serde_json::Value, String> {
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    if status.is_success() {
+        return Ok(v);
+    }
+    Err(format!(
+        "{url}: HTTP {}: {}",
+        status.as_u16(),
+        v["error"].as_str().unwrap_or("no reason given")
+    ))
+}
+
+async fn setup(
+    client: &reqwest::Client,
+    site: &str,
+    email: &str,
+    code: Option<&str>,
+    test: bool,
+) -> Result<serde_json::Value, String> {
+    let url = format!("{site}/api/notify/register");
+    let send = |body: serde_json::Value| {
+        let url = url.clone();
+        async move {
+            let resp = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            answer(resp, &url).await
+        }
+    };
+    let code = match code {
+        Some(c) => c.to_owned(),
+        None => {
+            send(json!({ "email": email })).await?;
+            eprintln!("rv notify: a code was mailed to {email}");
+            ask("Code: ")?
+        }
+    };
+    let mut issued = send(json!({ "email": email, "code": code })).await?;
+    let registered = Registered {
+        url: issued["url"]
+            .as_str()
+            .ok_or_else(|| format!("{url}: the answer has no \"url\""))?
+            .to_owned(),
+        token: issued["token"]
+            .as_str()
+            .and_then(|t| Token::parse(t).ok())
+            .ok_or_else(|| format!("{url}: the answer has no valid \"token\""))?,
+    };
+    let tested = if test {
+        match send_test(client, &registered).await {
+            Ok(()) => "sent",
+            Err(e) => {
+                eprintln!("rv notify: warning: the test mail failed: {e}");
+                "failed"
+            }
+        }
+    } else {
+        "skipped"
+    };
+    issued["test"] = json!(tested);
+    Ok(issued)
+}
+
+/// Posts `body` (an object) signed with the token to the notify URL plus `path`.
+async fn signed_post(
+    client: &reqwest::Client,
+    r: &Registered,
+    path: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let url = format!("{}{path}", r.url);
+    // A nonce, so two requests alike in the same second are not taken for a replay.
+    let mut body = body.clone();
+    body["nonce"] = json!(hex(
+        &random::<8>().map_err(|e| format!("random source: {e}"))?
+    ));
+    let body = body.to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let resp = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header(HEADER_KEY, r.token.id())
+        .header(HEADER_TIMESTAMP, ts.to_string())
+        .header(HEADER_SIGNATURE, r.token.sign(ts, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    answer(resp, &url).await
+}
+
+async fn send_test(client: &reqwest::Client, r: &Registered) -> Result<(), String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let event = Event {
+        request: "-".into(),
+        job_id: "test".into(),
+        job_name: "rv-notify-test".into(),
+        event: "TEST".into(),
+        node: String::new(),
+        segment: 1,
+        code: None,
+        time: now,
+    };
+    let body = serde_json::to_value(&event).map_err(|e| e.to_string())?;
+    signed_post(client, r, "", &body).await.map(|_| ())
+}
