@@ -17,6 +17,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("pipeline", include_str!("../../docs/pipeline.md")),
     ("ndjson", include_str!("../../docs/ndjson.md")),
     ("json", include_str!("../../docs/json.md")),
+    ("notifications", include_str!("../../docs/notifications.md")),
     ("events", include_str!("../../docs/events.md")),
     ("exit-codes", include_str!("../../docs/exit-codes.md")),
 ];

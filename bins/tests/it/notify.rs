@@ -11,7 +11,7 @@ use rv_testbed::mail::SmtpSink;
 
 use crate::env::files;
 use crate::segments::{submit_with_env, unique};
-use crate::support::{assert_ok, poll};
+use crate::support::{assert_documented, assert_ok, poll};
 
 const RV: &str = env!("CARGO_BIN_EXE_rv");
 
@@ -112,7 +112,7 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
         .unwrap();
     let out = setup.wait_with_output().unwrap();
     assert_ok(&out);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = assert_documented("rv notify setup --json", &out.stdout);
     assert_eq!(v["email"], "ada@example.org");
     assert_eq!(v["test"], "sent");
     assert!(v.get("token").is_none(), "no token in JSON: {v}");
@@ -170,7 +170,7 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
         .output()
         .unwrap();
     assert_ok(&history);
-    let v: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    let v = assert_documented("rv notify history --json", &history.stdout);
     let events: Vec<&str> = v["events"]
         .as_array()
         .unwrap()

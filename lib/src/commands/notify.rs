@@ -148,7 +148,7 @@ pub fn main(args: &Args) -> ExitCode {
         // Off: forget the token even when the service already had (401).
         (Err(e), Action::Off) if e.contains("HTTP 401") => {
             eprintln!("rv notify: warning: {e}; forgetting the token here");
-            json!({ "status": "off" })
+            json!({ "status": "off", "email": null })
         }
         (Err(e), _) => return fail(STAGE, &e, exit::FAILURE),
         (Ok(r), _) => r,
