@@ -154,10 +154,28 @@ fn not_found(what: &str) -> Response {
         StatusCode::NOT_FOUND,
         page(
             "Not found",
-            &format!("<p>{}</p><p><a href=\"/\">rv</a></p>", escape(what)),
+            &format!(
+                "<h1>Not found</h1><p>{}. Perhaps one of these:</p>{}<p><a href=\"/\">rv's home page</a></p>",
+                escape(what),
+                docs_list()
+            ),
         ),
     )
         .into_response()
+}
+
+/// Every docs page as a list of links with their summaries.
+fn docs_list() -> String {
+    let mut list = String::from("<ul>");
+    for (name, text) in docs::PAGES {
+        list.push_str(&format!(
+            "<li><a href=\"/docs/{name}\">{}</a> — {}</li>",
+            escape(docs::title(text)),
+            escape(&docs::summary(text))
+        ));
+    }
+    list.push_str("</ul>");
+    list
 }
 
 /// A whole HTML page around `body`: plain, fast, no scripts.
@@ -193,16 +211,7 @@ rv run: job 9531337 runs on udc-an38-9\nepoch 1/2\nepoch 2/2</code></pre>\
 }
 
 async fn docs_index() -> Html<String> {
-    let mut body = String::from("<h1>Documentation</h1><ul>");
-    for (name, text) in docs::PAGES {
-        body.push_str(&format!(
-            "<li><a href=\"/docs/{name}\">{}</a> — {}</li>",
-            escape(docs::title(text)),
-            escape(&docs::summary(text))
-        ));
-    }
-    body.push_str("</ul>");
-    page("rv docs", &body)
+    page("rv docs", &format!("<h1>Documentation</h1>{}", docs_list()))
 }
 
 async fn doc_page(Path(name): Path<String>) -> Response {

@@ -2,6 +2,7 @@
 //! shaped like GitHub's, notifications through a real SMTP server, and every page in headless
 //! Chromium.
 
+mod browser;
 mod notify;
 mod pages;
 

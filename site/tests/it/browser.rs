@@ -1,0 +1,300 @@
+//! Every page of the site in headless Chromium (driven through chromedriver's `WebDriver`
+//! API): it loads with the right status, logs no console or network error, its links work,
+//! and its screenshot, saved to disk, is not blank.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::{Running, fake_github, get, scratch, site};
+
+/// Chromium's flags for a sandbox without a network: no background connections.
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,900",
+];
+
+/// A `WebDriver` session in a chromedriver of its own; both end on drop.
+struct Browser {
+    _driver: Running,
+    port: u16,
+    session: String,
+}
+
+/// What one page showed.
+#[derive(Debug)]
+struct Visit {
+    status: u64,
+    links: Vec<String>,
+    text: usize,
+    errors: Vec<String>,
+    screenshot: PathBuf,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; scripts/install-deps installs it)");
+        let driver = Running(child);
+        let t0 = Instant::now();
+        while call(port, "GET", "/status", None)["value"]["ready"] != true {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": CHROMIUM_ARGS},
+            "goog:loggingPrefs": {"browser": "ALL"},
+        }}});
+        let created = call(port, "POST", "/session", Some(&caps));
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        Browser {
+            _driver: driver,
+            port,
+            session,
+        }
+    }
+
+    fn session(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        call(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        )["value"]
+            .clone()
+    }
+
+    /// Loads `url`, reads its status, links, text, errors, and saves a screenshot to `shot`.
+    fn visit(&self, url: &str, shot: &Path) -> Visit {
+        // Drain the log of earlier pages.
+        self.session("POST", "/se/log", Some(&json!({"type": "browser"})));
+        self.session("POST", "/url", Some(&json!({ "url": url })));
+        let facts = self.session(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"args": [], "script":
+                "const n = performance.getEntriesByType('navigation')[0];\
+                 return [n ? n.responseStatus : 0, [...document.links].map(a => a.href), document.body.innerText.length]"})),
+        );
+        let errors = self
+            .session("POST", "/se/log", Some(&json!({"type": "browser"})))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(self.session("GET", "/screenshot", None).as_str().unwrap())
+            .unwrap();
+        std::fs::write(shot, png).unwrap();
+        Visit {
+            status: facts[0].as_u64().unwrap_or(0),
+            links: facts[1]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap().to_owned())
+                .collect(),
+            text: usize::try_from(facts[2].as_u64().unwrap_or(0)).unwrap(),
+            errors,
+            screenshot: shot.to_owned(),
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        call(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
+    }
+}
+
+/// One `WebDriver` call over HTTP/1.1 (chromedriver refuses 1.0); the JSON answer.
+fn call(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return Value::Null;
+    };
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // chromedriver keeps the connection open: read what Content-Length says.
+    let mut raw = Vec::new();
+    let mut chunk = vec![0u8; 65536];
+    let body = loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse::<usize>().ok());
+            if length.is_some_and(|n| raw.len() >= end + 4 + n) {
+                break raw[end + 4..end + 4 + length.unwrap_or(0)].to_vec();
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return Value::Null,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+        }
+    };
+    serde_json::from_slice(&body).unwrap_or(Value::Null)
+}
+
+/// The share of a screenshot's pixels that differ from its most common colour.
+fn ink(png_path: &Path) -> f64 {
+    let file = std::io::BufReader::new(std::fs::File::open(png_path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(step).collect();
+    let mut counts = std::collections::HashMap::new();
+    for p in &pixels {
+        *counts.entry(&p[..3]).or_insert(0usize) += 1;
+    }
+    let background = counts.values().max().copied().unwrap_or(0);
+    #[allow(clippy::cast_precision_loss)]
+    let share = (pixels.len() - background) as f64 / pixels.len().max(1) as f64;
+    share
+}
+
+/// What is wrong with a visit, if anything: (status, errors, blank, links).
+fn problems(v: &Visit, want_status: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    if v.status != want_status {
+        out.push(format!("status {} (wanted {want_status})", v.status));
+    }
+    // A page that answers 404 on purpose logs its own status; nothing else may show.
+    let own = format!("the server responded with a status of {want_status}");
+    out.extend(
+        v.errors
+            .iter()
+            .filter(|e| want_status == 200 || !e.contains(&own))
+            .map(|e| format!("console: {e}")),
+    );
+    let ink = ink(&v.screenshot);
+    if ink < 0.005 || v.text < 20 {
+        out.push(format!(
+            "blank: {:.2} % of the screenshot is not background, {} characters of text",
+            ink * 100.0,
+            v.text
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_page_renders_in_chromium_without_errors_and_its_links_work() {
+    let dir = scratch("browser");
+    let (_gh, github) = fake_github(&dir);
+    let (_site, addr) = site(&github);
+    let browser = Browser::start();
+    let mut pages: Vec<(String, u64)> = vec![
+        ("/".into(), 200),
+        ("/docs".into(), 200),
+        ("/docs/no-such-page".into(), 404),
+    ];
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    for entry in std::fs::read_dir(&docs).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().replace(".md", "");
+        pages.push((format!("/docs/{name}"), 200));
+    }
+    let origin = format!("http://{addr}");
+    let mut checked = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    for (path, want) in &pages {
+        let name = match path.trim_matches('/') {
+            "" => "home".to_owned(),
+            p => p.replace('/', "_"),
+        };
+        let shot = dir.join(format!("{name}.png"));
+        let visit = browser.visit(&format!("{origin}{path}"), &shot);
+        failures.extend(
+            problems(&visit, *want)
+                .into_iter()
+                .map(|p| format!("{path}: {p}")),
+        );
+        for link in &visit.links {
+            let Some(local) = link.strip_prefix(&origin) else {
+                continue; // GitHub and the like: no network here.
+            };
+            let local = local.split('#').next().unwrap_or("/").to_owned();
+            if checked.insert(local.clone()) {
+                let code = get(&addr, if local.is_empty() { "/" } else { &local }).0;
+                if !(200..400).contains(&code) {
+                    failures.push(format!("{path}: link {local} answers {code}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        checked.contains("/llms.txt") && checked.contains("/docs/getting-started"),
+        "links were followed: {checked:?}"
+    );
+    // The screenshots stay in target/ to look at.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("site-screenshots");
+    let _ = std::fs::remove_dir_all(&keep);
+    std::fs::create_dir_all(&keep).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "png") {
+            std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_page_check_sees_console_errors_and_blank_pages() {
+    let dir = scratch("browser-self");
+    let browser = Browser::start();
+    let broken = browser.visit(
+        "data:text/html,<h1>Hello there, this has text</h1><script>console.error('boom')</script>",
+        &dir.join("broken.png"),
+    );
+    let found = problems(&broken, 0);
+    assert!(found.iter().any(|p| p.contains("boom")), "{found:?}");
+    let blank = browser.visit("data:text/html,<html></html>", &dir.join("blank.png"));
+    let found = problems(&blank, 0);
+    assert!(found.iter().any(|p| p.starts_with("blank")), "{found:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
