@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use rv_testbed::Testbed;
 use rv_testbed::mail::SmtpSink;
+use rv_testbed::{ControlDir, Testbed};
 
 use crate::env::files;
 use crate::segments::{submit_with_env, unique};
@@ -81,28 +81,21 @@ fn holds_a_secret(text: &str) -> bool {
         .any(|run| run.len() >= 64)
 }
 
-#[test]
-fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
-    let Some(tb) = Testbed::get() else { return };
-    let _idle = tb.scenario("idle");
-    let dir = scratch("jobs");
-    let smtp = SmtpSink::start(&dir);
-    let site = Site::start(&dir, &smtp.url);
-    let state = tb.control_dir("notify");
-    let jobs = tb.jobs();
-
+/// `rv notify setup` with the code from the mail typed on stdin; checks its JSON and the
+/// test mail.
+fn setup(tb: &Testbed, state: &ControlDir, smtp: &SmtpSink, url: &str) {
     // Setup: the code arrives by mail and is typed on stdin.
     let mut setup = tb
-        .rv(RV, &state)
+        .rv(RV, state)
         .args(["notify", "setup", "--email", "ada@example.org", "--url"])
-        .arg(&site.1)
+        .arg(url)
         .arg("--json")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let subjects = mail_with(&smtp, "notification code");
+    let subjects = mail_with(smtp, "notification code");
     let code = subjects[0].rsplit(' ').next().unwrap().trim().to_owned();
     setup
         .stdin
@@ -116,7 +109,20 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
     assert_eq!(v["email"], "ada@example.org");
     assert_eq!(v["test"], "sent");
     assert!(v.get("token").is_none(), "no token in JSON: {v}");
-    mail_with(&smtp, "test notification");
+    mail_with(smtp, "test notification");
+}
+
+#[test]
+fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
+    let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
+    let dir = scratch("jobs");
+    let smtp = SmtpSink::start(&dir);
+    let site = Site::start(&dir, &smtp.url);
+    let state = tb.control_dir("notify");
+    let jobs = tb.jobs();
+
+    setup(&tb, &state, &smtp, &site.1);
 
     // The token is kept encrypted: masked in `rv env list`, nowhere in plain text.
     let list = tb
@@ -156,6 +162,15 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
             .expect_ok("script");
         assert!(!holds_a_secret(&script), "the token is never in the script");
     }
+    // A checkpoint segment that runs out of time: RESUBMITTED, then the next segment (cancelled).
+    let id = unique("notify");
+    let first = submit_with_env(&tb, &state, &id, Some("sleep 1000"), 60, 120, &[]);
+    jobs.track(&first.to_string());
+    mail_with(&smtp, &format!("{first}: RESUBMITTED"));
+    tb.ssh(&format!(
+        "scancel -u rvtest -n it-chain-{}-s1",
+        id.rsplit('-').next().unwrap()
+    ));
     let body = smtp
         .decoded()
         .into_iter()
@@ -177,7 +192,14 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
         .iter()
         .filter_map(|e| e["event"]["event"].as_str())
         .collect();
-    for e in ["TEST", "STARTED", "COMPLETED", "FAILED", "TIMEOUT"] {
+    for e in [
+        "TEST",
+        "STARTED",
+        "COMPLETED",
+        "FAILED",
+        "TIMEOUT",
+        "RESUBMITTED",
+    ] {
         assert!(events.contains(&e), "{e} in {events:?}");
     }
     let off = tb.rv(RV, &state).args(["notify", "off"]).output().unwrap();
