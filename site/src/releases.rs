@@ -15,16 +15,6 @@ pub const PLATFORMS: &[&str] = &[
     "rv-macos-x86_64",
     "rv-macos-aarch64",
 ];
-/// The tools shipped beside `rv`.
-pub const TOOLS: &[&str] = &[
-    "rv-probe",
-    "rv-plan",
-    "rv-submit",
-    "rv-watch",
-    "rv-attach",
-    "rv-sync",
-];
-
 /// Whether `asset` is something a release carries: a platform's `rv` or tool, the man or
 /// completion archive, or `SHA256SUMS`.
 pub fn known_asset(asset: &str) -> bool {
@@ -36,7 +26,7 @@ pub fn known_asset(asset: &str) -> bool {
             || asset
                 .strip_prefix(p)
                 .and_then(|t| t.strip_prefix('-'))
-                .is_some_and(|t| TOOLS.contains(&t))
+                .is_some_and(|t| rv::cli::TOOLS.iter().any(|tool| tool.binary() == t))
     })
 }
 
