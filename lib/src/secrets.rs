@@ -144,6 +144,17 @@ pub fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The bytes of lowercase or uppercase hex; `None` for anything else.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Encrypts `store` into the file format.
 pub fn seal(store: &Store, key: &Key) -> std::io::Result<Vec<u8>> {
     let nonce: [u8; 12] = random()?;

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
 
 use rv::notify::{MAX_SKEW_SECS, Token};
-use rv::secrets::{hex, random};
+use rv::secrets::{hex, random, unhex};
 
 /// Codes expire after this many seconds.
 pub const CODE_TTL_SECS: i64 = 15 * 60;
@@ -262,13 +262,6 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -18,11 +18,7 @@ impl SmtpSink {
     /// Starts one with its Maildir under `dir`.
     pub fn start(dir: &Path) -> SmtpSink {
         let maildir = dir.join("maildir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
