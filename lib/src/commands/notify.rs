@@ -109,7 +109,7 @@ pub fn main(args: &Args) -> ExitCode {
             let email = match email
                 .clone()
                 .or(ctx.config.notifications.email.clone())
-                .map_or_else(|| ask("Email address: "), Ok)
+                .map_or_else(|| ask("Email address", "--email"), Ok)
             {
                 Ok(e) => e,
                 Err(e) => return fail(STAGE, &e, exit::USAGE),
@@ -260,10 +260,11 @@ fn http_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot start an HTTP client: {e}"))
 }
 
-/// Asks on the terminal, or reads a line from stdin when it is not one.
-fn ask(prompt: &str) -> Result<String, String> {
+/// Asks for `what` on the terminal, or reads a line from stdin when it is not one; `flag`
+/// is named when nothing comes.
+fn ask(what: &str, flag: &str) -> Result<String, String> {
     if std::io::stdin().is_terminal() {
-        eprint!("{prompt}");
+        eprint!("{what}: ");
     }
     let mut line = String::new();
     std::io::stdin()
@@ -272,7 +273,7 @@ fn ask(prompt: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot read stdin: {e}"))?;
     let line = line.trim().to_owned();
     if line.is_empty() {
-        return Err(format!("{} nothing given", prompt.trim_end_matches(": ")));
+        return Err(format!("{what}: nothing on stdin (pass {flag})"));
     }
     Ok(line)
 }
@@ -318,7 +319,7 @@ async fn setup(
         None => {
             send(json!({ "email": email })).await?;
             eprintln!("rv notify: a code was mailed to {email}");
-            ask("Code: ")?
+            ask("Code", "--code")?
         }
     };
     let mut issued = send(json!({ "email": email, "code": code })).await?;
