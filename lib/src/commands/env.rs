@@ -219,11 +219,47 @@ pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, String> {
     let env = |k: &str| std::env::var(k).ok();
     let key = Key::load_or_create(&Key::default_path(&env, &crate::connect::home()))
         .map_err(|e| e.to_string())?;
-    let paused = ctx.config.notifications.enabled == Some(false);
-    Ok(Store::load(&ctx.state, &key)
-        .map_err(|e| e.to_string())?
-        .pairs()
+    let store = Store::load(&ctx.state, &key).map_err(|e| e.to_string())?;
+    Ok(for_jobs(store.pairs(), &ctx.config.notifications))
+}
+
+/// The stored variables a job gets: all of them, but the notification URL and token when
+/// notifications are paused.
+fn for_jobs(
+    pairs: Vec<(String, String)>,
+    notifications: &crate::config::Notifications,
+) -> Vec<(String, String)> {
+    let paused = notifications.enabled == Some(false);
+    pairs
         .into_iter()
         .filter(|(name, _)| !(paused && name.starts_with("RV_NOTIFY_")))
-        .collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Notifications;
+
+    #[test]
+    fn paused_notifications_keep_the_token_from_jobs() {
+        let pairs = vec![
+            ("HF_TOKEN".to_owned(), "a".to_owned()),
+            ("RV_NOTIFY_TOKEN".to_owned(), "b".to_owned()),
+            ("RV_NOTIFY_URL".to_owned(), "c".to_owned()),
+        ];
+        let names = |n: &Notifications| -> Vec<String> {
+            for_jobs(pairs.clone(), n)
+                .into_iter()
+                .map(|p| p.0)
+                .collect()
+        };
+        let on = Notifications::default();
+        assert_eq!(names(&on).len(), 3, "on unless paused");
+        let paused = Notifications {
+            enabled: Some(false),
+            ..Notifications::default()
+        };
+        assert_eq!(names(&paused), ["HF_TOKEN"]);
+    }
 }
