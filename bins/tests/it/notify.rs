@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use rv_testbed::Testbed;
 use rv_testbed::mail::SmtpSink;
-use rv_testbed::{ControlDir, Testbed};
 
 use crate::env::files;
 use crate::segments::{submit_with_env, unique};
@@ -81,12 +81,12 @@ fn holds_a_secret(text: &str) -> bool {
         .any(|run| run.len() >= 64)
 }
 
-/// `rv notify setup` with the code from the mail typed on stdin; checks its JSON and the
-/// test mail.
-fn setup(tb: &Testbed, state: &ControlDir, smtp: &SmtpSink, url: &str) {
-    // Setup: the code arrives by mail and is typed on stdin.
-    let mut setup = tb
-        .rv(RV, state)
+/// `rv notify setup` (`rv` with its environment) with the code from the mail typed on
+/// stdin; checks its JSON and the test mail.
+fn setup(mut rv: Command, smtp: &SmtpSink, url: &str) {
+    let codes = smtp.subjects().len();
+    // The code arrives by mail and is typed on stdin.
+    let mut setup = rv
         .args(["notify", "setup", "--email", "ada@example.org", "--url"])
         .arg(url)
         .arg("--json")
@@ -95,8 +95,18 @@ fn setup(tb: &Testbed, state: &ControlDir, smtp: &SmtpSink, url: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let subjects = mail_with(smtp, "notification code");
-    let code = subjects[0].rsplit(' ').next().unwrap().trim().to_owned();
+    let subjects = poll(
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || smtp.subjects(),
+        |s| s.len() > codes,
+    );
+    let code = subjects[codes]
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
     setup
         .stdin
         .take()
@@ -122,7 +132,7 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
     let state = tb.control_dir("notify");
     let jobs = tb.jobs();
 
-    setup(&tb, &state, &smtp, &site.1);
+    setup(tb.rv(RV, &state), &smtp, &site.1);
 
     // The token is kept encrypted: masked in `rv env list`, nowhere in plain text.
     let list = tb
@@ -249,5 +259,38 @@ fn notify_errors_are_one_line_with_documented_codes() {
     // No address and nothing on stdin.
     let out = rv(&["notify", "setup", "--url", "http://127.0.0.1:9"]);
     assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn setting_up_again_revokes_the_previous_token() {
+    let dir = scratch("again");
+    let smtp = SmtpSink::start(&dir);
+    let site = Site::start(&dir, &smtp.url);
+    let rv = || {
+        let mut c = Command::new(RV);
+        c.env("RV_STATE_DIR", dir.join("state"))
+            .env("RV_KEY_FILE", dir.join("key"))
+            .env("RV_CONFIG", "/dev/null")
+            .env_remove("RUST_BACKTRACE");
+        c
+    };
+    setup(rv(), &smtp, &site.1);
+    setup(rv(), &smtp, &site.1);
+    // The site's own table: two keys, the first revoked.
+    let keys = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; print([r[0] is None for r in sqlite3.connect(sys.argv[1]).execute('SELECT revoked FROM keys ORDER BY created, rowid')])",
+        ])
+        .arg(dir.join("site.db"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&keys.stdout).trim(),
+        "[False, True]"
+    );
+    let test = rv().args(["notify", "test"]).output().unwrap();
+    assert_ok(&test);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -94,64 +94,14 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(STAGE, &e, exit::FAILURE),
     };
-    let result = match &args.action {
-        Action::Setup {
-            email,
-            url,
-            code,
-            no_test,
-        } => {
-            let site = url
-                .clone()
-                .or(ctx.config.notifications.url.clone())
-                .or_else(|| env("RV_SITE_URL"))
-                .unwrap_or_else(|| super::upgrade::SITE.to_owned());
-            let email = match email
-                .clone()
-                .or(ctx.config.notifications.email.clone())
-                .map_or_else(|| ask("Email address", "--email"), Ok)
-            {
-                Ok(e) => e,
-                Err(e) => return fail(STAGE, &e, exit::USAGE),
-            };
-            runtime.block_on(setup(
-                &client,
-                site.trim_end_matches('/'),
-                &email,
-                code.as_deref(),
-                !no_test,
-            ))
-        }
-        other => {
-            let Some(registered) = registered(&store) else {
-                return fail(
-                    STAGE,
-                    "notifications are not set up: run `rv notify setup`",
-                    exit::USAGE,
-                );
-            };
-            runtime.block_on(async {
-                match other {
-                    Action::Test => send_test(&client, &registered)
-                        .await
-                        .map(|()| json!({ "test": "sent" })),
-                    Action::History { limit } => {
-                        signed_post(&client, &registered, "/history", &json!({ "limit": limit }))
-                            .await
-                    }
-                    _ => signed_post(&client, &registered, "/off", &json!({})).await,
-                }
-            })
-        }
-    };
-    let report = match (result, &args.action) {
-        // Off: forget the token even when the service already had (401).
-        (Err(e), Action::Off) if e.contains("HTTP 401") => {
-            eprintln!("rv notify: warning: {e}; forgetting the token here");
-            json!({ "status": "off", "email": null })
-        }
-        (Err(e), _) => return fail(STAGE, &e, exit::FAILURE),
-        (Ok(r), _) => r,
+    let report = match runtime.block_on(act(
+        &args.action,
+        &ctx.config.notifications,
+        &store,
+        &client,
+    )) {
+        Ok(r) => r,
+        Err((e, code)) => return fail(STAGE, &e, code),
     };
     let changed = match &args.action {
         Action::Setup { .. } => {
@@ -171,6 +121,73 @@ pub fn main(args: &Args) -> ExitCode {
         }
     }
     show(&args.action, &report, args.json)
+}
+
+/// Talks to the service for `action`: the report, or an error and its exit code.
+async fn act(
+    action: &Action,
+    config: &crate::config::Notifications,
+    store: &Store,
+    client: &reqwest::Client,
+) -> Result<serde_json::Value, (String, u8)> {
+    let failed = |e: String| (e, exit::FAILURE);
+    let Action::Setup {
+        email,
+        url,
+        code,
+        no_test,
+    } = action
+    else {
+        let registered = registered(store).ok_or_else(|| {
+            (
+                "notifications are not set up: run `rv notify setup`".to_owned(),
+                exit::USAGE,
+            )
+        })?;
+        let result = match action {
+            Action::Test => send_test(client, &registered)
+                .await
+                .map(|()| json!({ "test": "sent" })),
+            Action::History { limit } => {
+                signed_post(client, &registered, "/history", &json!({ "limit": limit })).await
+            }
+            _ => signed_post(client, &registered, "/off", &json!({})).await,
+        };
+        return match (result, action) {
+            // Off: forget the token even when the service already had (401).
+            (Err(e), Action::Off) if e.contains("HTTP 401") => {
+                eprintln!("rv notify: warning: {e}; forgetting the token here");
+                Ok(json!({ "status": "off", "email": null }))
+            }
+            (result, _) => result.map_err(failed),
+        };
+    };
+    let site = url
+        .clone()
+        .or(config.url.clone())
+        .or_else(|| std::env::var("RV_SITE_URL").ok())
+        .unwrap_or_else(|| super::upgrade::SITE.to_owned());
+    let email = email
+        .clone()
+        .or(config.email.clone())
+        .map_or_else(|| ask("Email address", "--email"), Ok)
+        .map_err(|e| (e, exit::USAGE))?;
+    let report = setup(
+        client,
+        site.trim_end_matches('/'),
+        &email,
+        code.as_deref(),
+        !no_test,
+    )
+    .await
+    .map_err(failed)?;
+    // A token this one replaces is revoked, so no forgotten key stays valid.
+    if let Some(old) = registered(store) {
+        if let Err(e) = signed_post(client, &old, "/off", &json!({})).await {
+            eprintln!("rv notify: warning: the previous token was not revoked: {e}");
+        }
+    }
+    Ok(report)
 }
 
 /// Prints the outcome: JSON (never with the token), or a line or table for people.
