@@ -46,6 +46,24 @@ fn commands() -> Vec<(String, Command)> {
     for tool in TOOLS {
         out.push((tool.binary().to_owned(), tool.command()));
     }
+    // Their own subcommands (`rv env set`, `rv-sync push`, …) get pages too, so the
+    // SUBCOMMANDS sections point at pages that exist.
+    let nested: Vec<(String, Command)> = out
+        .iter()
+        .skip(1)
+        .flat_map(|(name, cmd)| {
+            let mut cmd = cmd.clone();
+            cmd.build();
+            cmd.get_subcommands()
+                .filter(|sub| sub.get_name() != "help")
+                .map(|sub| {
+                    let page = format!("{name}-{}", sub.get_name());
+                    (page.clone(), sub.clone().name(page))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.extend(nested);
     out
 }
 
