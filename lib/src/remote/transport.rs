@@ -11,6 +11,9 @@ use tokio::sync::Semaphore;
 
 use super::batch::{Batch, FramingError, Reply, random_boundary};
 
+/// Times a session that could not be opened is tried again (after 100, 200, 400 ms).
+const SPAWN_RETRIES: u32 = 3;
+
 /// Channels open at once on one connection: below sshd's default `MaxSessions` of 10.
 pub const MAX_CONCURRENT: usize = 8;
 
@@ -360,16 +363,28 @@ impl Transport for Ssh {
         let _channel = self.channels.open().await;
         let failed = |e: openssh::Error| classify(&self.host, &e.to_string());
         let work = async {
-            let mut child = self
-                .session
-                .command("sh")
-                .arg("-s")
-                .stdin(openssh::Stdio::piped())
-                .stdout(openssh::Stdio::piped())
-                .stderr(openssh::Stdio::piped())
-                .spawn()
-                .await
-                .map_err(failed)?;
+            // Opening a session over the master can fail for a moment under load (the mux
+            // socket or sshd's session limit); nothing has run then, so it is retried.
+            let mut tries = 0;
+            let mut child = loop {
+                let spawned = self
+                    .session
+                    .command("sh")
+                    .arg("-s")
+                    .stdin(openssh::Stdio::piped())
+                    .stdout(openssh::Stdio::piped())
+                    .stderr(openssh::Stdio::piped())
+                    .spawn()
+                    .await;
+                match spawned {
+                    Ok(child) => break child,
+                    Err(_) if tries < SPAWN_RETRIES => {
+                        tries += 1;
+                        tokio::time::sleep(Duration::from_millis(50 << tries)).await;
+                    }
+                    Err(e) => return Err(failed(e)),
+                }
+            };
             let mut stdin = child.stdin().take().expect("stdin is piped");
             stdin
                 .write_all(script.as_bytes())
