@@ -152,8 +152,9 @@ fn scenario_idle_up_attaches_and_cancels_the_job_when_the_shell_exits() {
 }
 
 #[test]
-fn attach_takes_an_allocation_record_and_runs_on_its_node() {
+fn scenario_idle_attach_takes_an_allocation_record_and_runs_on_its_node() {
     let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
     let state = tb.control_dir("attach");
     let jobs = tb.jobs();
     let id = jobs.sbatch("-p gpu-mig --gres=gpu:1g.10gb:2 -t 5 -o /dev/null --wrap 'sleep 300'");

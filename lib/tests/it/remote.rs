@@ -79,8 +79,9 @@ async fn one_round_trip_reads_the_whole_cluster() {
 }
 
 #[tokio::test]
-async fn jobs_times_are_epoch_seconds_on_the_cluster_clock() {
+async fn scenario_idle_jobs_times_are_epoch_seconds_on_the_cluster_clock() {
     let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
     let jobs = tb.jobs();
     let id = jobs.sbatch("-p standard -t 7 -J 'rv it|clock' -o /dev/null --wrap 'sleep 300'");
     jobs.wait_for_state(&id, &["RUNNING"], Duration::from_secs(60))

@@ -63,8 +63,9 @@ fn partitions_carry_rivanna_limits_and_features() {
 }
 
 #[test]
-fn jobs_run_are_accounted_and_cleaned_up() {
+fn scenario_idle_jobs_run_are_accounted_and_cleaned_up() {
     let Some(tb) = Testbed::get() else { return };
+    let _idle = tb.scenario("idle");
     let jobs = tb.jobs();
     let done = jobs.sbatch(
         "-p gpu-mig --gres=gpu:1g.10gb:1 -t 5 -o /dev/null --wrap 'echo \"$SLURMD_NODENAME\"'",
