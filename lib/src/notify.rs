@@ -141,6 +141,14 @@ pub fn valid_id(id: &str) -> bool {
     (8..=64).contains(&id.len()) && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// Seconds since the Unix epoch on this machine's clock: what a signature's timestamp is,
+/// and what the service checks it against (0 for a clock set before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Whether a request made at `timestamp` is fresh at `now`.
 pub fn fresh(timestamp: i64, now: i64) -> bool {
     (now - timestamp).abs() <= MAX_SKEW_SECS

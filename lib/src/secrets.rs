@@ -193,6 +193,15 @@ pub fn open(bytes: &[u8], key: &Key) -> Option<Store> {
     serde_json::from_slice(&plain).ok()
 }
 
+/// The user's key (at `RV_KEY_FILE`, else `~/.config/rv/secret.key`; created on first use)
+/// and the store it opens in `state`: what `rv env`, `rv notify` and every submission read.
+pub fn open_store(state: &StateDir) -> Result<(Key, Store), SecretsError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let key = Key::load_or_create(&Key::default_path(&env, &crate::connect::home()))?;
+    let store = Store::load(state, &key)?;
+    Ok((key, store))
+}
+
 impl Store {
     /// Reads the store in `state` (empty when there is none yet).
     pub fn load(state: &StateDir, key: &Key) -> Result<Self, SecretsError> {

@@ -1,7 +1,7 @@
 //! The notification API: registration by emailed code, signed job events that become
 //! emails, the history, and switching off.
 //!
-//! Every signed request goes through [`authenticate`], in this order: the per-IP rate limit
+//! Every signed request is a [`Signed`] extractor, whose checks run in this order: the per-IP rate limit
 //! (429), the headers (401), an active key (401), the signature (401), the timestamp within
 //! 10 minutes (401), the per-key rate limit (429), and a signature never seen before (409).
 //! Nothing is sent or stored for a refused request.
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -99,13 +99,6 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Seconds since the epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Seconds since the epoch, with fractions, for the rate limits.
 fn clock() -> f64 {
     std::time::SystemTime::now()
@@ -131,20 +124,45 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// A request that passed every check: the key's id and its address.
-struct Caller {
+/// A signed request that passed every check (see the module's doc): the key's id, its
+/// address and the body that was signed.
+pub struct Signed {
     key_id: String,
     email: String,
+    body: Bytes,
 }
 
-/// The checks every signed request passes (see the module's doc).
+impl FromRequest<Arc<Site>> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, site: &Arc<Site>) -> Result<Self, ApiError> {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .ok_or_else(|| err(StatusCode::INTERNAL_SERVER_ERROR, "no peer address"))?;
+        let ip = client(site, peer, req.headers());
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, site)
+            .await
+            .map_err(|e| err(e.status(), e.body_text()))?;
+        let (key_id, email) = authenticate(site, &ip, &headers, &body)?;
+        Ok(Signed {
+            key_id,
+            email,
+            body,
+        })
+    }
+}
+
+/// The checks of a signed request, in the module doc's order; the key's id and address.
 fn authenticate(
     site: &Site,
     ip: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Caller, ApiError> {
-    let now = now();
+) -> Result<(String, String), ApiError> {
+    let now = notify::now();
     if !site.ip_limit.allow(ip, clock()) {
         return Err(err(
             StatusCode::TOO_MANY_REQUESTS,
@@ -188,10 +206,7 @@ fn authenticate(
             "replayed: this request was already received",
         ));
     }
-    Ok(Caller {
-        key_id: id.to_owned(),
-        email,
-    })
+    Ok((id.to_owned(), email))
 }
 
 type Shared = State<Arc<Site>>;
@@ -221,7 +236,7 @@ pub async fn register(
         .to_ascii_lowercase();
     match v["code"].as_str() {
         None => {
-            let code = site.store.new_code(&email, now())?;
+            let code = site.store.new_code(&email, notify::now())?;
             site.mailer
                 .send(&email, mail::code_mail(&code, &site.public_url))
                 .await
@@ -233,7 +248,7 @@ pub async fn register(
                 .into_response())
         }
         Some(code) => {
-            let token = site.store.confirm(&email, code.trim(), now())?;
+            let token = site.store.confirm(&email, code.trim(), notify::now())?;
             Ok(Json(json!({
                 "token": token.expose(),
                 "url": format!("{}/api/notify", site.public_url),
@@ -245,19 +260,13 @@ pub async fn register(
 }
 
 /// `POST /api/notify`: a signed job event, mailed to the key's address.
-pub async fn event(
-    State(site): Shared,
-    ConnectInfo(peer): Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(&site, &client(&site, peer, &headers), &headers, &body)?;
-    let event =
-        notify::parse_event(&body).map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
+pub async fn event(State(site): Shared, caller: Signed) -> Result<Response, ApiError> {
+    let event = notify::parse_event(&caller.body)
+        .map_err(|e| err(StatusCode::BAD_REQUEST, e.to_string()))?;
     // Stored as read (unknown fields such as a client's nonce dropped), so the history has
     // one shape.
     let stored = serde_json::to_string(&event).unwrap_or_default();
-    let n = site.store.record(&caller.key_id, &stored, now())?;
+    let n = site.store.record(&caller.key_id, &stored, notify::now())?;
     site.mailer
         .send(&caller.email, mail::event_mail(&event, &site.public_url))
         .await
@@ -267,14 +276,8 @@ pub async fn event(
 }
 
 /// `POST /api/notify/history` (signed, `{"limit": N}`): the latest events of the address.
-pub async fn history(
-    State(site): Shared,
-    ConnectInfo(peer): Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(&site, &client(&site, peer, &headers), &headers, &body)?;
-    let limit = serde_json::from_slice::<serde_json::Value>(&body)
+pub async fn history(State(site): Shared, caller: Signed) -> Result<Response, ApiError> {
+    let limit = serde_json::from_slice::<serde_json::Value>(&caller.body)
         .ok()
         .and_then(|v| v["limit"].as_u64())
         .unwrap_or(20)
@@ -286,14 +289,8 @@ pub async fn history(
 }
 
 /// `POST /api/notify/off` (signed): revokes the calling key.
-pub async fn off(
-    State(site): Shared,
-    ConnectInfo(peer): Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let caller = authenticate(&site, &client(&site, peer, &headers), &headers, &body)?;
-    site.store.revoke(&caller.key_id, now())?;
+pub async fn off(State(site): Shared, caller: Signed) -> Result<Response, ApiError> {
+    site.store.revoke(&caller.key_id, notify::now())?;
     Ok(Json(json!({ "status": "off", "email": caller.email })).into_response())
 }
 

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::exit;
-use crate::secrets::{self, Key, Store};
+use crate::secrets::{self, Store};
 
 use super::{Context, fail, print_lines};
 
@@ -75,14 +75,8 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let env = |k: &str| std::env::var(k).ok();
-    let key_path = Key::default_path(&env, &crate::connect::home());
-    let key = match Key::load_or_create(&key_path) {
-        Ok(k) => k,
-        Err(e) => return fail("rv env", &e.to_string(), exit::FAILURE),
-    };
-    let mut store = match Store::load(&ctx.state, &key) {
-        Ok(s) => s,
+    let (key, mut store) = match secrets::open_store(&ctx.state) {
+        Ok(opened) => opened,
         Err(e) => return fail("rv env", &e.to_string(), exit::FAILURE),
     };
     let secret_flag =
@@ -216,10 +210,7 @@ pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, String> {
     if !ctx.state.root().join(secrets::STORE).exists() {
         return Ok(Vec::new());
     }
-    let env = |k: &str| std::env::var(k).ok();
-    let key = Key::load_or_create(&Key::default_path(&env, &crate::connect::home()))
-        .map_err(|e| e.to_string())?;
-    let store = Store::load(&ctx.state, &key).map_err(|e| e.to_string())?;
+    let (_, store) = secrets::open_store(&ctx.state).map_err(|e| e.to_string())?;
     Ok(for_jobs(store.pairs(), &ctx.config.notifications))
 }
 

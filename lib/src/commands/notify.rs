@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::exit;
-use crate::notify::{Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
-use crate::secrets::{Key, Store, hex, random};
+use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
+use crate::secrets::{self, Store, hex, random};
 
 use super::{Context, fail, print_lines};
 
@@ -74,13 +74,8 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let env = |k: &str| std::env::var(k).ok();
-    let key = match Key::load_or_create(&Key::default_path(&env, &crate::connect::home())) {
-        Ok(k) => k,
-        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
-    };
-    let mut store = match Store::load(&ctx.state, &key) {
-        Ok(s) => s,
+    let (key, mut store) = match secrets::open_store(&ctx.state) {
+        Ok(opened) => opened,
         Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -379,9 +374,7 @@ async fn signed_post(
         &random::<8>().map_err(|e| format!("random source: {e}"))?
     ));
     let body = body.to_string();
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let ts = notify::now();
     let resp = client
         .post(&url)
         .header("content-type", "application/json")
@@ -396,9 +389,6 @@ async fn signed_post(
 }
 
 async fn send_test(client: &reqwest::Client, r: &Registered) -> Result<(), String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let event = Event {
         request: "-".into(),
         job_id: "test".into(),
@@ -407,7 +397,7 @@ async fn send_test(client: &reqwest::Client, r: &Registered) -> Result<(), Strin
         node: String::new(),
         segment: 1,
         code: None,
-        time: now,
+        time: notify::now(),
     };
     let body = serde_json::to_value(&event).map_err(|e| e.to_string())?;
     signed_post(client, r, "", &body).await.map(|_| ())
