@@ -264,7 +264,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
     for &scenario in scenarios {
         let mut waits: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
         let mut censored: Vec<Vec<Option<f64>>> = vec![Vec::new(); methods.len()];
-        for _ in 0..trials {
+        for t in 1..=trials {
             for (i, m) in methods.iter().enumerate() {
                 let _load = b.tb.scenario_scaled(scenario, SCALE);
                 let w = match m {
@@ -294,10 +294,20 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
                         limit,
                     ),
                 };
-                match w {
-                    Outcome::Started(s) => waits[i].push(s),
-                    Outcome::Censored(planned) => censored[i].push(planned),
-                }
+                let said = match w {
+                    Outcome::Started(s) => {
+                        waits[i].push(s);
+                        format!("started after {s:.0} s")
+                    }
+                    Outcome::Censored(planned) => {
+                        censored[i].push(planned);
+                        format!("not started in {} s", limit.as_secs())
+                    }
+                };
+                eprintln!(
+                    "rv-bench: {scenario} trial {t}/{trials}, {}: {said}",
+                    m.name()
+                );
             }
         }
         rows.extend(summarize(
