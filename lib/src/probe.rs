@@ -23,6 +23,13 @@ use crate::slurm::time::Clock;
 /// The shortest job a window is computed for (and the bisection's lower bound).
 pub const MIN_JOB_SECS: u64 = 30 * 60;
 
+/// The shortest hole a window is computed for, for a job of `time` seconds (when known):
+/// [`MIN_JOB_SECS`], or the job's own walltime when it is shorter, so a 20-minute job is
+/// shown a 25-minute hole before a planned job.
+pub fn shortest_window(time: Option<u64>) -> u64 {
+    time.map_or(MIN_JOB_SECS, |t| t.clamp(1, MIN_JOB_SECS))
+}
+
 /// At most this many `sbatch --test-only` calls per partition.
 pub const MAX_TEST_ONLY_PROBES: u32 = 8;
 
@@ -261,8 +268,9 @@ impl Snapshot {
     }
 
     /// The records of this snapshot, in pipeline order: `cluster`, then each `partition`
-    /// (CPU partitions too, with no GPUs) followed by its `window`s.
-    pub fn records(&self, profile: &Profile) -> Vec<Envelope> {
+    /// (CPU partitions too, with no GPUs) followed by its `window`s, holes of at least
+    /// `shortest` seconds (see [`shortest_window`]).
+    pub fn records(&self, profile: &Profile, shortest: u64) -> Vec<Envelope> {
         let cluster = Cluster::build(&self.nodes, &self.partitions, profile);
         let account = self.shares.first().map(|s| s.account.as_str());
         let timelines = backfill::timelines(
@@ -306,8 +314,7 @@ impl Snapshot {
                     })
                     .collect();
                 for (count, gpus) in shapes(pool) {
-                    if let Some(fit) =
-                        backfill::fit(&nodes, count, gpus, self.clock.now, MIN_JOB_SECS)
+                    if let Some(fit) = backfill::fit(&nodes, count, gpus, self.clock.now, shortest)
                     {
                         out.push(Envelope::new(Record::Window(records::Window {
                             partition: partition.name.clone(),
@@ -476,6 +483,14 @@ pub async fn run_with<T: Transport>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_job_sees_holes_as_short_as_itself() {
+        assert_eq!(shortest_window(None), MIN_JOB_SECS);
+        assert_eq!(shortest_window(Some(20 * 60)), 20 * 60);
+        assert_eq!(shortest_window(Some(24 * 3600)), MIN_JOB_SECS);
+        assert_eq!(shortest_window(Some(0)), 1);
+    }
 
     #[test]
     fn bisection_lines_read_back() {

@@ -76,6 +76,68 @@ fn scenario_busy_probe_finds_the_a6000_backfill_cliff() {
     assert!(v100.clone().count() > 0 && v100.into_iter().all(|w| w.start > now));
 }
 
+/// The model's `gpu-a6000` window for one node with two GPUs.
+fn a6000_pair(stdout: &[u8]) -> (i64, rv::records::Window) {
+    let records = records(stdout);
+    let Record::Cluster(cluster) = &records[0] else {
+        panic!("first comes the cluster: {:?}", records[0])
+    };
+    let window = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Window(w)
+                if w.partition == "gpu-a6000"
+                    && (w.nodes, w.gpus_per_node) == (1, 2)
+                    && w.source == WindowSource::Model =>
+            {
+                Some(w.clone())
+            }
+            _ => None,
+        })
+        .expect("a 1x2 a6000 window");
+    (cluster.now, window)
+}
+
+#[test]
+fn scenario_backfill_a_short_job_is_shown_a_short_hole() {
+    let Some(tb) = Testbed::get() else { return };
+    // On a clock 60x faster: free A6000s until the top-priority job starts in 3 minutes.
+    let _backfill = tb.scenario_scaled("backfill", 60);
+    let state = tb.control_dir("probe-hole");
+    let plain = tb
+        .rv(RV_PROBE, &state)
+        .arg("--no-test-only")
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&plain);
+    let (now, w) = a6000_pair(&plain.stdout);
+    assert!(
+        w.start > now + 180,
+        "a 3-minute hole is below the 30 minutes shown by default: {w:?}"
+    );
+    let short = tb
+        .rv(RV_PROBE, &state)
+        .args(["--no-test-only", "--time", "2m"])
+        .output()
+        .unwrap();
+    crate::support::assert_ok(&short);
+    let (now, w) = a6000_pair(&short.stdout);
+    assert_eq!(w.start, now, "a 2-minute job fits the hole: {w:?}");
+    assert!(
+        w.max_walltime.is_some_and(|m| (120..=180).contains(&m)),
+        "the hole ends where the big job starts: {w:?}"
+    );
+
+    let bad = tb
+        .rv(RV_PROBE, &state)
+        .args(["--time", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("--time") && err.lines().count() == 1, "{err}");
+}
+
 #[test]
 fn probe_without_a_cluster_fails_with_exit_2_and_an_error_record() {
     let state = std::env::temp_dir().join(format!("rv-probe-nohost-{}", std::process::id()));

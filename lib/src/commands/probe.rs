@@ -6,6 +6,7 @@ use clap::Parser;
 
 use crate::exit;
 use crate::probe::{self, Options};
+use crate::slurm::time::Walltime;
 
 use super::{Context, fail, print_records};
 
@@ -24,6 +25,10 @@ pub struct Args {
     /// Account to charge the probes to (default: the configured one, else Slurm's default).
     #[arg(long, short = 'A', env = "RV_ACCOUNT")]
     pub account: Option<String>,
+    /// The job's walltime (2h, 20m, 1:30:00), when it is known: a job shorter than 30
+    /// minutes is shown holes as short as itself (default: holes of 30 minutes or more).
+    #[arg(long, value_name = "DURATION")]
+    pub time: Option<String>,
     /// Skip the `sbatch --test-only` cross-check; use the model only.
     #[arg(long)]
     pub no_test_only: bool,
@@ -41,6 +46,10 @@ pub const EXIT_CODES: &str =
 
 /// Runs `rv-probe`.
 pub fn main(args: &Args) -> ExitCode {
+    let shortest = match args.time.as_deref().map(Walltime::from_user).transpose() {
+        Ok(t) => probe::shortest_window(t.map(Walltime::as_secs)),
+        Err(e) => return fail("rv-probe", &format!("--time: {e}"), exit::USAGE),
+    };
     let ctx = match Context::load("rv-probe", args.local) {
         Ok(c) => c,
         Err(code) => return code,
@@ -61,7 +70,7 @@ pub fn main(args: &Args) -> ExitCode {
             .map_err(|e| e.to_string())
     });
     match snapshot {
-        Ok(snapshot) => match print_records(&snapshot.records(&profile)) {
+        Ok(snapshot) => match print_records(&snapshot.records(&profile, shortest)) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => fail("rv-probe", &format!("cannot write: {e}"), exit::FAILURE),
         },

@@ -208,7 +208,7 @@ fn assemble(
     let quotas = site_tools::parse_hdquota(&site[1].stdout).unwrap_or_default();
     let cluster = Cluster::build(&snapshot.nodes, &snapshot.partitions, profile);
     let windows: Vec<crate::records::Window> = snapshot
-        .records(profile)
+        .records(profile, probe::MIN_JOB_SECS)
         .into_iter()
         .filter_map(|e| match e.record {
             Record::Window(w) => Some(w),
