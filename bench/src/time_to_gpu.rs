@@ -91,23 +91,30 @@ fn plain(b: &Bench, args: &str, limit: Duration) -> Outcome {
     outcome
 }
 
-/// How often one source of start predictions held.
-#[derive(Debug, Default, Clone, Copy)]
+/// How often one source of start predictions held, and where it missed.
+#[derive(Debug, Default, Clone)]
 struct Tally {
     made: usize,
     right: usize,
+    /// `scenario: type said now/later`, per miss.
+    misses: Vec<String>,
 }
 
 impl Tally {
-    fn add(&mut self, predicted_now: bool, ran: bool) {
+    fn add(&mut self, predicted_now: bool, ran: bool, scenario: &str, what: &str) {
         self.made += 1;
-        self.right += usize::from(predicted_now == ran);
+        if predicted_now == ran {
+            self.right += 1;
+        } else {
+            let said = if predicted_now { "now" } else { "later" };
+            self.misses.push(format!("{scenario}: {what} said {said}"));
+        }
     }
 }
 
 /// Start predictions of rv's strategies, per source: the backfill model (the plan's
 /// `predicted_start`) and `sbatch --test-only` (the probe's windows).
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Accuracy {
     model: Tally,
     test_only: Tally,
@@ -138,47 +145,104 @@ fn test_only_says_now(windows: &[Window], s: &Strategy, now: i64) -> Option<bool
     )
 }
 
-/// The windows `rv-probe` reports now.
-fn probe_windows(b: &Bench, state: &rv_testbed::ControlDir) -> Vec<Window> {
-    let Ok(out) = b.rv("rv-probe", state).args(["--gpu", GPUS]).output() else {
-        return Vec::new();
-    };
-    String::from_utf8_lossy(&out.stdout)
+/// What `rv-probe | rv-plan` make of the queue now: the cluster's clock, the plan's
+/// strategies and the probe's windows.
+fn plan_now(b: &Bench, state: &rv_testbed::ControlDir) -> (i64, Vec<Strategy>, Vec<Window>) {
+    let time = format!("{}m", scaled_minutes(ASK_SECS));
+    let probe = b
+        .rv("rv-probe", state)
+        .args(["--gpu", GPUS, "--time", &time])
+        .output()
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    let mut plan = b
+        .rv("rv-plan", state)
+        .args(["--gpu", GPUS, "--vram", "40", "--time", &time])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("rv-plan runs");
+    if let Some(mut stdin) = plan.stdin.take() {
+        std::io::Write::write_all(&mut stdin, &probe).expect("rv-plan reads its input");
+    }
+    let out = plan
+        .wait_with_output()
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    let (mut now, mut strategies, mut windows) = (0, Vec::new(), Vec::new());
+    for e in String::from_utf8_lossy(&out)
         .lines()
         .filter_map(|l| serde_json::from_str::<Envelope>(l).ok())
-        .filter_map(|e| match e.record {
-            Record::Window(w) => Some(w),
-            _ => None,
-        })
-        .collect()
+    {
+        match e.record {
+            Record::Cluster(c) => now = c.now,
+            Record::Strategy(s) => strategies.push(s),
+            Record::Window(w) => windows.push(w),
+            _ => {}
+        }
+    }
+    (now, strategies, windows)
 }
 
-/// Which of `jobs` ever started, from accounting.
-fn started(b: &Bench, jobs: &[u64]) -> Vec<u64> {
-    if jobs.is_empty() {
-        return Vec::new();
+/// `sbatch` flags for a job of a strategy's shape (what the scheduler decides on).
+fn shape_args(s: &Strategy) -> String {
+    let q = rv::shell::quote;
+    let mut a = format!(
+        "-p {} -N {} -t {}",
+        q(&s.partitions.join(",")),
+        s.nodes,
+        s.time.div_ceil(60).max(1)
+    );
+    if s.gpus_per_node > 0 {
+        a.push_str(&match &s.gres {
+            Some(g) => format!(" --gres=gpu:{}:{}", q(g), s.gpus_per_node),
+            None => format!(" --gres=gpu:{}", s.gpus_per_node),
+        });
     }
-    let ids: Vec<String> = jobs.iter().map(u64::to_string).collect();
-    // Accounting is written asynchronously: give slurmdbd a moment.
-    std::thread::sleep(Duration::from_secs(2));
-    let out =
-        b.tb.ssh(&format!(
-            "SLURM_TIME_FORMAT=%s sacct -X -n -P -o JobID,Start -j {}",
-            ids.join(",")
-        ))
-        .stdout;
-    out.lines()
-        .filter_map(|l| l.split_once('|'))
-        .filter(|(_, start)| start.parse::<i64>().is_ok())
-        .filter_map(|(id, _)| id.parse().ok())
-        .collect()
+    if let Some(t) = s.time_min {
+        a.push_str(&format!(" --time-min={}", t.div_ceil(60).max(1)));
+    }
+    if let Some(c) = &s.constraint {
+        a.push_str(&format!(" -C {}", q(c)));
+    }
+    a
+}
+
+/// How rv's start predictions held in `scenario`: the plan is made once, then each strategy
+/// is submitted alone, as a plain job of its shape, on a freshly loaded queue (rv's own runs
+/// cancel the losers, which would hide whether they would have started). "Now" means within
+/// a minute of the plan; a job held a "now" when it ran within a minute, a "later" when it
+/// did not. The misses are named.
+fn predictions(b: &Bench, scenario: &str, accuracy: &mut Accuracy) {
+    let state = b.tb.control_dir("bench-acc");
+    let (now, strategies, windows) = {
+        let _load = b.tb.scenario_scaled(scenario, SCALE);
+        plan_now(b, &state)
+    };
+    let take = if b.quick { 1 } else { strategies.len() };
+    for s in strategies.iter().take(take) {
+        let _load = b.tb.scenario_scaled(scenario, SCALE);
+        let ran = matches!(
+            plain(b, &shape_args(s), Duration::from_secs(60)),
+            Outcome::Started(_)
+        );
+        let what = s.gpu_type.as_deref().unwrap_or("any");
+        let model_now = s.predicted_start.is_some_and(|p| p <= now + 60);
+        accuracy.model.add(model_now, ran, scenario, what);
+        if let Some(said) = test_only_says_now(&windows, s, now) {
+            accuracy.test_only.add(said, ran, scenario, what);
+        }
+        eprintln!(
+            "rv-bench: {scenario} prediction for {what}: model {}, ran within a minute: {ran}",
+            if model_now { "now" } else { "later" }
+        );
+    }
 }
 
 /// Seconds from rv's first submission to its winner's start (`None` when nothing started
-/// within `limit`), and how its start predictions held.
-fn with_rv(b: &Bench, limit: Duration) -> (Option<f64>, Accuracy) {
+/// within `limit`).
+fn with_rv(b: &Bench, limit: Duration) -> Option<f64> {
     let state = b.tb.control_dir("bench-ttg");
-    let windows = probe_windows(b, &state);
     let before = cluster_now(b);
     let out = b
         .rv("rv", &state)
@@ -199,52 +263,19 @@ fn with_rv(b: &Bench, limit: Duration) -> (Option<f64>, Accuracy) {
             "--timeout",
             &format!("{}s", limit.as_secs()),
         ])
-        .output();
-    let mut accuracy = Accuracy::default();
-    let Ok(out) = out else {
-        return (None, accuracy);
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let alloc: Option<serde_json::Value> = text
+        .output()
+        .ok()?;
+    let alloc = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v["type"] == "allocation");
-    let waited = alloc
-        .as_ref()
-        .and_then(|a| a["start"].as_i64())
-        .map(|s| (s - before).max(0) as f64);
     if let Some(a) = &alloc {
         b.tb.ssh(&format!("scancel {}", a["job_id"]));
     }
     b.cancel("bench-ttg-rv-");
-    // A prediction of "now" (within a minute) held when the job started at all (the claim
-    // gate ends a sibling that starts after the winner), one of "later" when it did not.
-    if let Some(rec) = recorded(&state) {
-        let jobs: Vec<(u64, &Strategy)> = rec
-            .submissions
-            .iter()
-            .filter_map(|s| {
-                let strategy = rec.strategies.iter().find(|x| x.id == s.strategy)?;
-                Some((s.job_id?, strategy))
-            })
-            .collect();
-        let ran = started(b, &jobs.iter().map(|j| j.0).collect::<Vec<_>>());
-        for (job, strategy) in jobs {
-            let ran = ran.contains(&job);
-            let model_now = strategy.predicted_start.is_some_and(|p| p <= before + 60);
-            accuracy.model.add(model_now, ran);
-            if let Some(now) = test_only_says_now(&windows, strategy, before) {
-                accuracy.test_only.add(now, ran);
-            }
-        }
-    }
-    (waited, accuracy)
-}
-
-fn recorded(state: &rv_testbed::ControlDir) -> Option<rv::submit::Recorded> {
-    let dir = std::fs::read_dir(state.join("requests")).ok()?;
-    let path = dir.flatten().next()?.path();
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    alloc
+        .and_then(|a| a["start"].as_i64())
+        .map(|s| (s - before).max(0) as f64)
 }
 
 /// Runs the section: tables and the SVG plot.
@@ -259,9 +290,10 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
     let limit = Duration::from_secs(30);
     let methods = [Method::Rv, Method::Sbatch, Method::MultiPartition];
     let mut rows = Vec::new();
-    let mut bars: Vec<(String, Method, f64)> = Vec::new();
+    let mut bars: Vec<Bar> = Vec::new();
     let mut accuracy = Accuracy::default();
     for &scenario in scenarios {
+        predictions(b, scenario, &mut accuracy);
         let mut waits: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
         let mut censored: Vec<Vec<Option<f64>>> = vec![Vec::new(); methods.len()];
         for t in 1..=trials {
@@ -269,13 +301,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
                 let _load = b.tb.scenario_scaled(scenario, SCALE);
                 let w = match m {
                     Method::Rv => {
-                        let (w, a) = with_rv(b, limit);
-                        let w = w.map_or(Outcome::Censored(None), Outcome::Started);
-                        accuracy.model.made += a.model.made;
-                        accuracy.model.right += a.model.right;
-                        accuracy.test_only.made += a.test_only.made;
-                        accuracy.test_only.right += a.test_only.right;
-                        w
+                        with_rv(b, limit).map_or(Outcome::Censored(None), Outcome::Started)
                     }
                     Method::Sbatch => plain(
                         b,
@@ -332,14 +358,22 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
         .to_vec(),
         rows,
     };
-    let share = |t: Tally| format!("{:.0} %", 100.0 * t.right as f64 / t.made.max(1) as f64);
+    let share = |t: &Tally| format!("{:.0} %", 100.0 * t.right as f64 / t.made.max(1) as f64);
     let accuracy = Table {
         title: "Prediction accuracy".into(),
-        how: "For every job rv submitted: whether each source predicted it to start within a minute, against whether the scheduler started it at all (sacct). The plan ranks by the model; `sbatch --test-only` is the probe's cross-check (single-node shapes only).".into(),
-        columns: ["source", "predictions", "held", "share"].map(str::to_owned).to_vec(),
-        rows: [("backfill model", accuracy.model), ("sbatch --test-only", accuracy.test_only)]
+        how: "Per scenario, `rv-probe | rv-plan` plan the same request once; then each strategy is submitted alone, as a plain job of its shape, on a freshly loaded queue (in `rv up` the losers are cancelled, which would hide whether they would have started). A prediction is \"now\" when the start is within a minute of the plan (a Rivanna hour), and it held when the job ran within a minute, or did not when \"later\". The plan ranks by the model; `sbatch --test-only` is the probe's cross-check (single-node shapes only).".into(),
+        columns: ["source", "predictions", "held", "share", "missed"].map(str::to_owned).to_vec(),
+        rows: [("backfill model", &accuracy.model), ("sbatch --test-only", &accuracy.test_only)]
             .iter()
-            .map(|(name, t)| vec![(*name).to_owned(), t.made.to_string(), t.right.to_string(), share(*t)])
+            .map(|(name, t)| {
+                vec![
+                    (*name).to_owned(),
+                    t.made.to_string(),
+                    t.right.to_string(),
+                    share(t),
+                    t.misses.join("; "),
+                ]
+            })
             .collect(),
     };
     (vec![ttg, accuracy], svg(&bars))
@@ -353,14 +387,20 @@ fn summarize(
     censored: &[Vec<Option<f64>>],
     trials: usize,
     limit: Duration,
-    bars: &mut Vec<(String, Method, f64)>,
+    bars: &mut Vec<Bar>,
 ) -> Vec<Vec<String>> {
     let rv_median = median(&mut waits[0].clone());
     let mut rows = Vec::new();
     for (i, m) in methods.iter().enumerate() {
         let mut v = waits[i].clone();
         let (med, p90) = (median(&mut v), percentile(&mut v, 0.9));
-        bars.push((scenario.to_owned(), *m, med));
+        let (value, measured) = median_of_all(&waits[i], &censored[i], limit);
+        bars.push(Bar {
+            scenario: scenario.to_owned(),
+            method: *m,
+            value,
+            measured,
+        });
         let none = waits[i].is_empty();
         rows.push(vec![
             scenario.to_owned(),
@@ -408,32 +448,69 @@ fn censored_note(planned: &[Option<f64>], limit: Duration) -> String {
     )
 }
 
-/// A bar chart of median waits, one group per scenario.
-fn svg(bars: &[(String, Method, f64)]) -> String {
-    let max = bars.iter().map(|b| b.2).fold(1.0_f64, f64::max);
-    let (w, h, left, bottom) = (720.0, 320.0, 60.0, 40.0);
+/// One bar of the plot: a median wait, measured or (when most trials were censored) as
+/// Slurm planned it.
+struct Bar {
+    scenario: String,
+    method: Method,
+    value: f64,
+    measured: bool,
+}
+
+/// The median over every trial, a censored one counting as the wait Slurm planned for it
+/// (else the limit), and whether that median trial was measured.
+fn median_of_all(started: &[f64], censored: &[Option<f64>], limit: Duration) -> (f64, bool) {
+    let mut all: Vec<(f64, bool)> = started
+        .iter()
+        .map(|&w| (w, true))
+        .chain(censored.iter().map(|p| {
+            (
+                p.unwrap_or(limit.as_secs_f64()).max(limit.as_secs_f64()),
+                false,
+            )
+        }))
+        .collect();
+    if all.is_empty() {
+        return (0.0, false);
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    all[(all.len() - 1) / 2]
+}
+
+/// A bar chart of median waits on a log scale, one group per scenario; a median Slurm only
+/// planned (the job had not started when the trial was censored) is pale and marked.
+fn svg(bars: &[Bar]) -> String {
+    let max = bars.iter().map(|b| b.value).fold(10.0_f64, f64::max);
+    let (w, h, left, bottom) = (760.0, 340.0, 60.0, 40.0);
+    let scale = |v: f64| (h - bottom - 60.0) * (1.0 + v).log10() / (1.0 + max).log10();
     let colors = ["#2b6cb0", "#c05621", "#718096"];
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"18\">median seconds from submission to a running job (testbed, {SCALE}x clock)</text>\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"18\">median seconds from submission to a running job (testbed, {SCALE}x clock, log scale)</text>\n"
     );
     let n = bars.len().max(1) as f64;
     let slot = (w - left - 20.0) / n;
-    for (i, (scenario, m, v)) in bars.iter().enumerate() {
-        let bh = (h - bottom - 40.0) * v / max;
+    for (i, bar) in bars.iter().enumerate() {
+        let bh = scale(bar.value);
         let x = left + i as f64 * slot;
-        let color = colors[*m as usize];
+        let color = colors[bar.method as usize];
+        let (opacity, label) = if bar.measured {
+            ("1", format!("{:.0}", bar.value))
+        } else {
+            ("0.35", format!("~{:.0}*", bar.value))
+        };
         s.push_str(&format!(
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\"><title>{scenario}: {} {v:.0} s</title></rect>\n<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{v:.0}</text>\n",
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{color}\" fill-opacity=\"{opacity}\"><title>{}: {} {label} s</title></rect>\n<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\">{label}</text>\n",
             h - bottom - bh,
             slot * 0.8,
-            m.name(),
-            x,
+            bar.scenario,
+            bar.method.name(),
             h - bottom - bh - 3.0
         ));
-        if *m as usize == 0 {
+        if bar.method == Method::Rv {
             s.push_str(&format!(
-                "<text x=\"{x:.1}\" y=\"{:.1}\">{scenario}</text>\n",
-                h - bottom + 16.0
+                "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>\n",
+                h - bottom + 16.0,
+                bar.scenario
             ));
         }
     }
@@ -444,6 +521,56 @@ fn svg(bars: &[(String, Method, f64)]) -> String {
         let y = 34.0 + 14.0 * i as f64;
         s.push_str(&format!("<rect x=\"{:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.0}\" y=\"{:.0}\">{}</text>\n", w - 300.0, y - 9.0, colors[i], w - 285.0, y, m.name()));
     }
+    s.push_str(&format!(
+        "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\">* not started when censored: the wait Slurm planned</text>\n",
+        w - 300.0,
+        34.0 + 14.0 * 3.0
+    ));
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn censored_trials_count_as_slurms_plan_in_the_median() {
+        let limit = Duration::from_secs(30);
+        assert_eq!(
+            median_of_all(&[2.0, 3.0, 4.0], &[], limit),
+            (3.0, true),
+            "all measured"
+        );
+        assert_eq!(
+            median_of_all(&[], &[Some(200.0), Some(400.0), None], limit),
+            (200.0, false),
+            "none started: the planned wait, an unknown plan at the limit"
+        );
+        assert_eq!(
+            median_of_all(&[5.0], &[Some(10.0), Some(90.0)], limit),
+            (30.0, false),
+            "a plan sooner than the censoring limit counts as the limit"
+        );
+        assert_eq!(
+            median_of_all(&[5.0, 6.0], &[Some(90.0)], limit),
+            (6.0, true)
+        );
+    }
+
+    #[test]
+    fn a_strategy_becomes_the_flags_of_its_shape() {
+        let s: Strategy = serde_json::from_value(serde_json::json!({
+            "request": "r", "id": "s3", "partitions": ["gpu-a100-80", "gpu"],
+            "gpu_type": "a100-80", "gres": "a100", "nodes": 1, "gpus_per_node": 2,
+            "cpus": null, "mem_mb": null, "time": 150, "time_min": null, "segments": 1,
+            "constraint": "a100_80gb", "account": null, "exclude": [],
+            "predicted_start": null, "service_units": 1.0, "why": ""
+        }))
+        .unwrap();
+        assert_eq!(
+            shape_args(&s),
+            "-p gpu-a100-80,gpu -N 1 -t 3 --gres=gpu:a100:2 -C a100_80gb"
+        );
+    }
 }
