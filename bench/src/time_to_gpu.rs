@@ -477,6 +477,9 @@ fn median_of_all(started: &[f64], censored: &[Option<f64>], limit: Duration) -> 
     all[(all.len() - 1) / 2]
 }
 
+/// Height under the chart for the legend.
+const LEGEND: f64 = 40.0;
+
 /// A bar chart of median waits on a log scale, one group per scenario; a median Slurm only
 /// planned (the job had not started when the trial was censored) is pale and marked.
 fn svg(bars: &[Bar]) -> String {
@@ -485,7 +488,8 @@ fn svg(bars: &[Bar]) -> String {
     let scale = |v: f64| (h - bottom - 60.0) * (1.0 + v).log10() / (1.0 + max).log10();
     let colors = ["#2b6cb0", "#c05621", "#718096"];
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"18\">median seconds from submission to a running job (testbed, {SCALE}x clock, log scale)</text>\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"18\">median seconds from submission to a running job (testbed, {SCALE}x clock, log scale)</text>\n",
+        h + LEGEND
     );
     let n = bars.len().max(1) as f64;
     let slot = (w - left - 20.0) / n;
@@ -518,13 +522,14 @@ fn svg(bars: &[Bar]) -> String {
         .iter()
         .enumerate()
     {
-        let y = 34.0 + 14.0 * i as f64;
-        s.push_str(&format!("<rect x=\"{:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.0}\" y=\"{:.0}\">{}</text>\n", w - 300.0, y - 9.0, colors[i], w - 285.0, y, m.name()));
+        // The legend goes under the chart, where no bar reaches.
+        let (x, y) = (left + 200.0 * i as f64, h + 2.0);
+        s.push_str(&format!("<rect x=\"{x:.0}\" y=\"{:.0}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.0}\" y=\"{y:.0}\">{}</text>\n", y - 9.0, colors[i], x + 15.0, m.name()));
     }
     s.push_str(&format!(
         "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"10\">* not started when censored: the wait Slurm planned</text>\n",
-        w - 300.0,
-        34.0 + 14.0 * 3.0
+        left,
+        h + 28.0
     ));
     s.push_str("</svg>\n");
     s
@@ -556,6 +561,33 @@ mod tests {
             median_of_all(&[5.0, 6.0], &[Some(90.0)], limit),
             (6.0, true)
         );
+    }
+
+    #[test]
+    fn the_legend_sits_under_the_tallest_bar() {
+        let bars: Vec<Bar> = [(1.0, true), (1438.0, false), (5.0, true)]
+            .into_iter()
+            .zip([Method::Rv, Method::Sbatch, Method::MultiPartition])
+            .map(|((value, measured), method)| Bar {
+                scenario: "busy".into(),
+                method,
+                value,
+                measured,
+            })
+            .collect();
+        let svg = svg(&bars);
+        let ys = |with: &str| -> Vec<f64> {
+            svg.lines()
+                .filter(|l| l.starts_with("<rect x=") && l.contains(with))
+                .filter_map(|l| l.split("y=\"").nth(1)?.split('"').next()?.parse().ok())
+                .collect()
+        };
+        let (bars_top, legend) = (ys("fill-opacity"), ys("width=\"10\""));
+        assert_eq!((bars_top.len(), legend.len()), (3, 3));
+        let lowest_bar_end = 340.0 - 40.0;
+        assert!(bars_top.iter().all(|&y| y >= 18.0), "{bars_top:?}");
+        assert!(legend.iter().all(|&y| y > lowest_bar_end), "{legend:?}");
+        assert!(svg.contains("~1438*"), "a planned median is marked");
     }
 
     #[test]
