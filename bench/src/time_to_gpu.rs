@@ -184,28 +184,13 @@ fn plan_now(b: &Bench, state: &rv_testbed::ControlDir) -> (i64, Vec<Strategy>, V
     (now, strategies, windows)
 }
 
-/// `sbatch` flags for a job of a strategy's shape (what the scheduler decides on).
+/// `sbatch` flags for a job of a strategy's shape, as rv's job script gives them.
 fn shape_args(s: &Strategy) -> String {
-    let q = rv::shell::quote;
-    let mut a = format!(
-        "-p {} -N {} -t {}",
-        q(&s.partitions.join(",")),
-        s.nodes,
-        s.time.div_ceil(60).max(1)
-    );
-    if s.gpus_per_node > 0 {
-        a.push_str(&match &s.gres {
-            Some(g) => format!(" --gres=gpu:{}:{}", q(g), s.gpus_per_node),
-            None => format!(" --gres=gpu:{}", s.gpus_per_node),
-        });
-    }
-    if let Some(t) = s.time_min {
-        a.push_str(&format!(" --time-min={}", t.div_ceil(60).max(1)));
-    }
-    if let Some(c) = &s.constraint {
-        a.push_str(&format!(" -C {}", q(c)));
-    }
-    a
+    rv::script::shape(s)
+        .iter()
+        .map(|o| rv::shell::quote(o))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How rv's start predictions held in `scenario`: the plan is made once, then each strategy
@@ -602,7 +587,8 @@ mod tests {
         .unwrap();
         assert_eq!(
             shape_args(&s),
-            "-p gpu-a100-80,gpu -N 1 -t 3 --gres=gpu:a100:2 -C a100_80gb"
+            "--partition=gpu-a100-80,gpu --nodes=1 --ntasks-per-node=1 --time=0:02:30 \
+             --gres=gpu:a100:2 --constraint=a100_80gb"
         );
     }
 }

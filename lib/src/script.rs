@@ -93,8 +93,27 @@ pub fn job_name(request: &Request, strategy: &Strategy) -> String {
 /// The `#SBATCH` lines.
 fn directives(job: &Job) -> Vec<String> {
     let s = job.strategy;
+    let mut d = vec![format!("--job-name={}", job_name(job.request, s))];
+    d.extend(shape(s));
+    // Warns the batch shell before the time limit (rounded up by Slurm's resolution).
+    d.push(format!(
+        "--signal=B:USR2@{}",
+        (s.time / 10).clamp(60, CHECKPOINT_WARNING_SECS)
+    ));
+    // Slurm's `--chdir` lets `squeue -o %Z` show which snapshot a job uses (the body's `cd`
+    // does the work; a directive cannot be quoted, so only plain paths go here).
+    if let Some(w) = job.workdir.filter(|w| !w.contains(char::is_whitespace)) {
+        d.push(format!("--chdir={w}"));
+    }
+    d.push(format!("--output={}/%x-%j.out", job.paths.logs()));
+    d.push(format!("--error={}/%x-%j.err", job.paths.logs()));
+    d
+}
+
+/// The `sbatch` options of a strategy's shape, what the scheduler decides on: partitions,
+/// nodes, time, GPUs and the rest of its resources.
+pub fn shape(s: &Strategy) -> Vec<String> {
     let mut d = vec![
-        format!("--job-name={}", job_name(job.request, s)),
         format!("--partition={}", s.partitions.join(",")),
         format!("--nodes={}", s.nodes),
         "--ntasks-per-node=1".to_owned(),
@@ -127,18 +146,6 @@ fn directives(job: &Job) -> Vec<String> {
     if let Some(m) = s.mem_mb {
         d.push(format!("--mem={m}M"));
     }
-    // Warns the batch shell before the time limit (rounded up by Slurm's resolution).
-    d.push(format!(
-        "--signal=B:USR2@{}",
-        (s.time / 10).clamp(60, CHECKPOINT_WARNING_SECS)
-    ));
-    // Slurm's `--chdir` lets `squeue -o %Z` show which snapshot a job uses (the body's `cd`
-    // does the work; a directive cannot be quoted, so only plain paths go here).
-    if let Some(w) = job.workdir.filter(|w| !w.contains(char::is_whitespace)) {
-        d.push(format!("--chdir={w}"));
-    }
-    d.push(format!("--output={}/%x-%j.out", job.paths.logs()));
-    d.push(format!("--error={}/%x-%j.err", job.paths.logs()));
     d
 }
 
