@@ -1,9 +1,10 @@
 //! The notification API: registration by emailed code, signed job events that become
 //! emails, the history, and switching off.
 //!
-//! Every signed request is a [`Signed`] extractor, whose checks run in this order: the per-IP rate limit
-//! (429), the headers (401), an active key (401), the signature (401), the timestamp within
-//! 10 minutes (401), the per-key rate limit (429), and a signature never seen before (409).
+//! Every signed request is a [`Signed`] extractor, whose checks run in this order: the
+//! per-IP rate limit (429), the headers (401), an active key (401), the signature (401), the
+//! timestamp within 10 minutes (401), the per-key rate limit (429), and a signature never
+//! seen before (409).
 //! Nothing is sent or stored for a refused request.
 
 use std::collections::HashMap;
@@ -120,6 +121,18 @@ fn client(site: &Site, peer: SocketAddr, headers: &HeaderMap) -> String {
     peer.ip().to_string()
 }
 
+/// The per-IP rate limit every API request passes first.
+fn limit_ip(site: &Site, ip: &str) -> Result<(), ApiError> {
+    if site.ip_limit.allow(ip, clock()) {
+        Ok(())
+    } else {
+        Err(err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests from your address",
+        ))
+    }
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -163,12 +176,7 @@ fn authenticate(
     body: &[u8],
 ) -> Result<(String, String), ApiError> {
     let now = notify::now();
-    if !site.ip_limit.allow(ip, clock()) {
-        return Err(err(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many requests from your address",
-        ));
-    }
+    limit_ip(site, ip)?;
     let unsigned = || {
         err(
             StatusCode::UNAUTHORIZED,
@@ -220,13 +228,7 @@ pub async fn register(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let ip = client(&site, peer, &headers);
-    if !site.ip_limit.allow(&ip, clock()) {
-        return Err(err(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many requests from your address",
-        ));
-    }
+    limit_ip(&site, &client(&site, peer, &headers))?;
     let v: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| err(StatusCode::BAD_REQUEST, format!("not JSON: {e}")))?;
     let email = v["email"]
