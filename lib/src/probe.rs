@@ -20,7 +20,8 @@ use crate::slurm::parse::squeue::{self, Job};
 use crate::slurm::parse::{Separator, sshare};
 use crate::slurm::time::Clock;
 
-/// The shortest job a window is computed for (and the bisection's lower bound).
+/// The shortest job a window is computed for unless the job is shorter (see
+/// [`shortest_window`]), and the `--test-only` bisection's lower bound.
 pub const MIN_JOB_SECS: u64 = 30 * 60;
 
 /// The shortest hole a window is computed for, for a job of `time` seconds (when known):
