@@ -46,6 +46,9 @@ pub struct Testbed {
     pub user: String,
     /// The private key both test users log in with.
     pub key: PathBuf,
+    /// Which testbed this is (`RV_TESTBED_SLURM`: `22.05`, the default, or `24.11`), as
+    /// `testbed/cluster` is told when a test puts a load on it.
+    pub slurm: String,
 }
 
 /// What a remote command printed and how it exited.
@@ -134,6 +137,7 @@ impl Testbed {
                 .map_err(|_| format!("RV_SSH_PORT is not a port: {port:?}"))?,
             user: get("RV_SSH_USER")?,
             key: get("RV_SSH_KEY")?.into(),
+            slurm: get("RV_TESTBED_SLURM").unwrap_or_else(|_| "22.05".to_owned()),
         })
     }
 
@@ -227,6 +231,7 @@ impl Testbed {
         let out = command
             .args(["load", scenario])
             .env("RV_CLUSTER_DIR", &self.dir)
+            .env("RV_TESTBED_SLURM", &self.slurm)
             .env("RV_LOAD_SCALE", scale.to_string())
             .output()
             .expect("testbed/cluster runs");
@@ -428,6 +433,9 @@ mod tests {
         assert_eq!(tb.port, 2223);
         assert_eq!(tb.user, "rvtest");
         assert_eq!(tb.ssh_config, PathBuf::from("/tmp/rv-cluster/ssh/config"));
+        assert_eq!(tb.slurm, "22.05", "the default testbed");
+        let tb = Testbed::from_env_text(&format!("{text}export RV_TESTBED_SLURM=24.11\n")).unwrap();
+        assert_eq!(tb.slurm, "24.11");
     }
 
     #[test]
