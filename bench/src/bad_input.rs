@@ -171,14 +171,14 @@ fn parser_inputs() -> Vec<String> {
 
 /// Runs every parser over `input`; whether none panicked.
 fn parsers_survive(input: &str) -> bool {
-    use rv::slurm::parse::{Separator, sacct, scontrol, sinfo, squeue, sshare};
+    use rv::slurm::parse::{sacct, scontrol, sinfo, squeue, sshare};
     let clock = rv::slurm::time::Clock {
         now: 0,
         utc_offset: 0,
     };
     std::panic::catch_unwind(|| {
-        let _ = squeue::parse_jobs(input, squeue::FIELDS, Separator::Char('|'), &clock);
-        let _ = sinfo::parse_nodes(input, sinfo::FIELDS, Separator::Char('|'));
+        let _ = squeue::parse_jobs(input, squeue::FIELDS, squeue::SEPARATOR, &clock);
+        let _ = sinfo::parse_nodes(input, sinfo::FIELDS, sinfo::SEPARATOR);
         let _ = sacct::parse_records(input, &clock);
         let _ = scontrol::parse_jobs(input, &clock);
         let _ = scontrol::parse_partitions(input);

@@ -17,7 +17,8 @@ use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::scontrol::{self, Reservation};
 use crate::slurm::parse::sinfo::{self, Node};
 use crate::slurm::parse::squeue::{self, Job};
-use crate::slurm::parse::{Separator, sshare};
+use crate::slurm::parse::version::{self, SlurmVersion};
+use crate::slurm::parse::{Unread, sshare};
 use crate::slurm::time::Clock;
 
 /// The shortest job a window is computed for unless the job is shorter (see
@@ -80,6 +81,7 @@ pub enum ProbeError {
 #[derive(Debug, Clone, Copy)]
 struct Slots {
     user: usize,
+    version: usize,
     nodes: usize,
     partitions: usize,
     jobs: usize,
@@ -93,6 +95,7 @@ fn batch(options: &Options) -> (Batch, Slots) {
     let mut b = Batch::new();
     let slots = Slots {
         user: b.command("id -un"),
+        version: b.command(version::COMMAND),
         nodes: b.command(sinfo::COMMAND),
         partitions: b.command("scontrol -o show partition"),
         jobs: b.command(squeue::COMMAND),
@@ -203,6 +206,8 @@ pub struct Snapshot {
     pub clock: Clock,
     /// The user on the cluster.
     pub user: String,
+    /// The cluster's Slurm release, when `sinfo --version` could be read.
+    pub slurm: Option<SlurmVersion>,
     /// Nodes, merged over partitions.
     pub nodes: Vec<Node>,
     /// Partitions.
@@ -215,6 +220,8 @@ pub struct Snapshot {
     pub reservations: Vec<Reservation>,
     /// The `--test-only` bisections (empty when skipped).
     pub bisections: Vec<Bisection>,
+    /// Rows of other users' jobs and of nodes that could not be read, skipped.
+    pub unread: Vec<Unread>,
 }
 
 impl Snapshot {
@@ -233,25 +240,30 @@ impl Snapshot {
             }
         };
         let clock = reply.clock;
+        let user = ok(slots.user, "id -un")?.trim().to_owned();
+        let nodes =
+            sinfo::parse_nodes_lenient(ok(slots.nodes, "sinfo")?, sinfo::FIELDS, sinfo::SEPARATOR)?;
+        // Other users' rows are skipped when unreadable; the user's own must read exactly.
+        let jobs = squeue::parse_jobs_lenient(
+            ok(slots.jobs, "squeue")?,
+            squeue::FIELDS,
+            squeue::SEPARATOR,
+            &clock,
+            &user,
+        )?;
         Ok(Snapshot {
             host: host.to_owned(),
             clock,
-            user: ok(slots.user, "id -un")?.trim().to_owned(),
-            nodes: sinfo::parse_nodes(
-                ok(slots.nodes, "sinfo")?,
-                sinfo::FIELDS,
-                Separator::Char('|'),
-            )?,
+            slurm: ok(slots.version, "sinfo --version")
+                .ok()
+                .and_then(|t| SlurmVersion::parse(t).ok()),
+            user,
+            nodes: nodes.items,
             partitions: scontrol::parse_partitions(ok(
                 slots.partitions,
                 "scontrol show partition",
             )?)?,
-            jobs: squeue::parse_jobs(
-                ok(slots.jobs, "squeue")?,
-                squeue::FIELDS,
-                Separator::Char('|'),
-                &clock,
-            )?,
+            jobs: jobs.items,
             // Fair-share needs accounting; a cluster without it still gets a plan.
             shares: ok(slots.shares, "sshare")
                 .ok()
@@ -265,10 +277,44 @@ impl Snapshot {
                 Some(i) => parse_bisections(ok(i, "sbatch --test-only")?)?,
                 None => Vec::new(),
             },
+            unread: nodes.unread.into_iter().chain(jobs.unread).collect(),
         })
     }
 
-    /// The records of this snapshot, in pipeline order: `cluster`, then each `partition`
+    /// The one warning about the rows skipped, if any were: how many, by which parsers,
+    /// and the first one verbatim with why.
+    pub fn warning(&self) -> Option<records::Warning> {
+        let first = self.unread.first()?;
+        let mut parsers: Vec<String> = Vec::new();
+        for u in &self.unread {
+            if !parsers.iter().any(|p| p == u.error.what) {
+                parsers.push(u.error.what.to_owned());
+            }
+        }
+        let skipped = u32::try_from(self.unread.len()).unwrap_or(u32::MAX);
+        let rows = if skipped == 1 { "row" } else { "rows" };
+        let what = if parsers.iter().all(|p| p == "sinfo") {
+            "nodes"
+        } else {
+            "other users' jobs or nodes"
+        };
+        Some(records::Warning {
+            stage: "rv-probe".to_owned(),
+            message: format!(
+                "skipped {skipped} {rows} of {what} that rv cannot read ({}); the first: {:?}: {}",
+                parsers.join(", "),
+                first.row,
+                first.error,
+            ),
+            skipped,
+            parsers,
+            first: first.row.clone(),
+            why: first.error.to_string(),
+        })
+    }
+
+    /// The records of this snapshot, in pipeline order: `cluster`, a `warning` when rows
+    /// were skipped, then each `partition`
     /// (CPU partitions too, with no GPUs) followed by its `window`s, holes of at least
     /// `shortest` seconds (see [`shortest_window`]).
     pub fn records(&self, profile: &Profile, shortest: u64) -> Vec<Envelope> {
@@ -291,7 +337,9 @@ impl Snapshot {
             fairshare: self.shares.first().and_then(|s| s.fairshare),
             running: self.usage(&cluster),
             max_gpus_per_user: profile.max_gpus_per_user,
+            slurm_version: self.slurm,
         }))];
+        out.extend(self.warning().map(|w| Envelope::new(Record::Warning(w))));
         for partition in &cluster.partitions {
             let max_time = partition
                 .max_time
@@ -543,6 +591,66 @@ mod tests {
             out.status.success(),
             "sh -n: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn skipped_rows_make_one_warning_record() {
+        let clock = Clock {
+            now: 1_795_887_680,
+            utc_offset: 0,
+        };
+        let mut snapshot = Snapshot {
+            host: "h".into(),
+            clock,
+            user: "me".into(),
+            slurm: Some(SlurmVersion::new(24, 11, 5)),
+            nodes: Vec::new(),
+            partitions: Vec::new(),
+            jobs: Vec::new(),
+            shares: Vec::new(),
+            reservations: Vec::new(),
+            bisections: Vec::new(),
+            unread: Vec::new(),
+        };
+        assert_eq!(snapshot.warning(), None);
+        let profile = Profile::generic();
+        let types = |s: &Snapshot| -> Vec<String> {
+            s.records(&profile, MIN_JOB_SECS)
+                .iter()
+                .map(|e| {
+                    serde_json::to_value(e).unwrap()["type"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(types(&snapshot), ["cluster"]);
+        let unread = |parser: &'static str, row: &str, line| Unread {
+            row: row.to_owned(),
+            error: ParseError::new(parser, "x", "why").at_line(line),
+        };
+        snapshot.unread = vec![
+            unread("sinfo", "n1|p|sleepy|", 3),
+            unread("squeue", "7|p|bob|…", 9),
+            unread("squeue", "8|p|bob|…", 10),
+        ];
+        let w = snapshot.warning().unwrap();
+        assert_eq!(w.skipped, 3);
+        assert_eq!(w.parsers, ["sinfo", "squeue"]);
+        assert_eq!(w.first, "n1|p|sleepy|");
+        assert_eq!(w.why, "cannot parse sinfo line 3: why (in \"x\")");
+        assert!(
+            w.message.starts_with("skipped 3 rows of other users' jobs or nodes that rv cannot read (sinfo, squeue); the first: \"n1|p|sleepy|\""),
+            "{}",
+            w.message
+        );
+        assert_eq!(types(&snapshot), ["cluster", "warning"]);
+        let cluster = &snapshot.records(&profile, MIN_JOB_SECS)[0];
+        assert_eq!(
+            serde_json::to_value(cluster).unwrap()["slurm_version"],
+            "24.11.5"
         );
     }
 

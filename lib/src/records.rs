@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::slurm::parse::version::SlurmVersion;
+
 /// The schema version this rv writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -60,6 +62,8 @@ pub enum Record {
     Sync(SyncRecord),
     /// A stage's failure, for the stages after it.
     Error(ErrorRecord),
+    /// Something a stage could not read and skipped, said once.
+    Warning(Warning),
 }
 
 /// `cluster`: whose clock the other records use, and the user's standing.
@@ -81,6 +85,10 @@ pub struct Cluster {
     pub running: Vec<Usage>,
     /// The user's GPUs allowed at once over all partitions, if the site caps it.
     pub max_gpus_per_user: Option<u32>,
+    /// The cluster's Slurm release (`24.11.5`), as its clients report it; `null` when it
+    /// could not be read (or from an older rv).
+    #[serde(default)]
+    pub slurm_version: Option<SlurmVersion>,
 }
 
 /// GPUs of one kind that the user's running jobs hold in one partition.
@@ -320,6 +328,24 @@ pub struct ErrorRecord {
     pub message: String,
 }
 
+/// `warning`: rows of the cluster's output a stage could not read and skipped (other users'
+/// jobs, nodes), counted, with the first one verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The stage (`rv-probe`, …).
+    pub stage: String,
+    /// What was skipped, for people.
+    pub message: String,
+    /// How many rows were skipped.
+    pub skipped: u32,
+    /// The parsers that skipped them (`squeue`, `sinfo`).
+    pub parsers: Vec<String>,
+    /// The first skipped row, verbatim.
+    pub first: String,
+    /// Why the first could not be read.
+    pub why: String,
+}
+
 /// One line of input, read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
@@ -352,6 +378,7 @@ const KNOWN: &[&str] = &[
     "allocation",
     "sync",
     "error",
+    "warning",
 ];
 
 /// Reads line `line` (1-based) of an NDJSON stream.

@@ -45,6 +45,7 @@ pub(crate) fn submit_with_env(
         fairshare: None,
         running: vec![],
         max_gpus_per_user: None,
+        slurm_version: None,
     };
     let request = Request {
         id: id.into(),

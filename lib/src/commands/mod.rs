@@ -124,6 +124,13 @@ pub fn refuse_flag_as_command(stage: &str, command: &[String]) -> Option<ExitCod
     ))
 }
 
+/// Says on stderr, once, which rows of the cluster's output the probe skipped.
+pub fn warn_unread(stage: &str, snapshot: &crate::probe::Snapshot) {
+    if let Some(w) = snapshot.warning() {
+        eprintln!("{stage}: warning: {}", w.message);
+    }
+}
+
 /// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
 /// error: it returns `false` so the caller stops quietly.
 pub fn print_records<'a>(records: impl IntoIterator<Item = &'a Envelope>) -> std::io::Result<bool> {

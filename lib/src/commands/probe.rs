@@ -8,7 +8,7 @@ use crate::exit;
 use crate::probe::{self, Options};
 use crate::slurm::time::Walltime;
 
-use super::{Context, fail, print_records};
+use super::{Context, fail, print_records, warn_unread};
 
 /// Read the cluster in one round trip and estimate backfill windows.
 ///
@@ -69,11 +69,13 @@ pub fn main(args: &Args) -> ExitCode {
             .await
             .map_err(|e| e.to_string())
     });
-    match snapshot {
-        Ok(snapshot) => match print_records(&snapshot.records(&profile, shortest)) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => fail("rv-probe", &format!("cannot write: {e}"), exit::FAILURE),
-        },
-        Err(e) => fail("rv-probe", &e, exit::FAILURE),
+    let snapshot = match snapshot {
+        Ok(snapshot) => snapshot,
+        Err(e) => return fail("rv-probe", &e, exit::FAILURE),
+    };
+    warn_unread("rv-probe", &snapshot);
+    match print_records(&snapshot.records(&profile, shortest)) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => fail("rv-probe", &format!("cannot write: {e}"), exit::FAILURE),
     }
 }

@@ -8,7 +8,7 @@ use crate::exit;
 use crate::plan::human;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::slurm::parse::{Separator, sacct, squeue};
+use crate::slurm::parse::{sacct, squeue};
 use crate::slurm::time::Walltime;
 
 use super::{Context, fail, print_lines};
@@ -168,7 +168,7 @@ pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), String
     let queue = squeue::parse_jobs(
         &reply.outputs[q].stdout,
         squeue::FIELDS,
-        Separator::Char('|'),
+        squeue::SEPARATOR,
         &reply.clock,
     )
     .map_err(|e| e.to_string())?;

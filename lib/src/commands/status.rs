@@ -185,6 +185,7 @@ pub fn main(args: &Args) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail("rv status", &e, exit::FAILURE),
     };
+    super::warn_unread("rv status", &snapshot);
     let status = assemble(&ctx, &snapshot, &site, &profile, took);
     if args.json {
         let _ = print_lines([serde_json::to_string(&status)

@@ -162,6 +162,7 @@ pub async fn plan_now(
     let snapshot = probe::run(conn, host, &options)
         .await
         .map_err(|e| e.to_string())?;
+    super::warn_unread(stage, &snapshot);
     let records = snapshot.records(profile, probe::shortest_window(Some(ask.time)));
     let probed = Probed::from_records(records.iter().map(|e| &e.record));
     let cluster = probed.cluster.clone().ok_or("the probe found no cluster")?;

@@ -11,7 +11,7 @@ use crate::records::{Allocation, Envelope, Record, Strategy};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::script::Paths;
-use crate::slurm::parse::{Separator, sacct, scontrol, squeue};
+use crate::slurm::parse::{sacct, scontrol, squeue};
 use crate::slurm::time::Walltime;
 use crate::submit::Recorded;
 use crate::watch::{self, Watch};
@@ -222,7 +222,7 @@ pub async fn follow(
         let rows = squeue::parse_jobs(
             &reply.outputs[q].stdout,
             squeue::FIELDS,
-            Separator::Char('|'),
+            squeue::SEPARATOR,
             &reply.clock,
         )
         .unwrap_or_default();
@@ -350,7 +350,7 @@ async fn won(
             squeue::parse_jobs(
                 &r.outputs[q].stdout,
                 squeue::FIELDS,
-                Separator::Char('|'),
+                squeue::SEPARATOR,
                 &r.clock,
             )
             .ok()

@@ -59,6 +59,9 @@ pub fn expand(list: &str) -> Result<Vec<String>, ParseError> {
                 .collect();
             rest = &after[close + 1..];
         }
+        if hosts.len() + names.len() > MAX_HOSTS {
+            return Err(err("expands to too many hosts"));
+        }
         hosts.extend(names);
     }
     Ok(hosts)
@@ -209,6 +212,17 @@ mod tests {
         assert_eq!(
             ex("a40-[01-02],a100-40g-[01-02],cpu-01"),
             ["a40-01", "a40-02", "a100-40g-01", "a100-40g-02", "cpu-01"]
+        );
+    }
+
+    #[test]
+    fn caps_plain_comma_lists_too() {
+        let names: Vec<String> = (0..=MAX_HOSTS).map(|i| format!("n{i}")).collect();
+        let err = expand(&names.join(",")).unwrap_err();
+        assert!(err.why.contains("too many hosts"), "{err}");
+        assert_eq!(
+            expand(&names[..MAX_HOSTS].join(",")).unwrap().len(),
+            MAX_HOSTS
         );
     }
 

@@ -172,7 +172,7 @@ impl fmt::Display for Walltime {
     }
 }
 
-/// A time limit as Slurm reports it: a walltime, `UNLIMITED`, or `INVALID`.
+/// A time limit as Slurm reports it: a walltime, `UNLIMITED`, `INVALID`, or none set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     /// A finite limit.
@@ -181,6 +181,9 @@ pub enum Limit {
     Unlimited,
     /// Slurm could not compute one (`INVALID`).
     Invalid,
+    /// None was set: `Partition_Limit` (a job taking its partition's), `NOT_SET`, a
+    /// partition's `DefaultTime=NONE`, `N/A`.
+    Unset,
 }
 
 impl Limit {
@@ -189,6 +192,7 @@ impl Limit {
         match s.trim() {
             "UNLIMITED" | "infinite" => Ok(Limit::Unlimited),
             "INVALID" => Ok(Limit::Invalid),
+            "Partition_Limit" | "NOT_SET" | "NONE" | "N/A" => Ok(Limit::Unset),
             other => Walltime::from_slurm(other).map(Limit::Finite),
         }
     }
@@ -197,7 +201,7 @@ impl Limit {
     pub fn finite(self) -> Option<Walltime> {
         match self {
             Limit::Finite(w) => Some(w),
-            Limit::Unlimited | Limit::Invalid => None,
+            Limit::Unlimited | Limit::Invalid | Limit::Unset => None,
         }
     }
 }
@@ -366,6 +370,10 @@ mod tests {
         assert_eq!(slurm("0:24"), 24);
         assert_eq!(Limit::from_slurm("UNLIMITED"), Ok(Limit::Unlimited));
         assert_eq!(Limit::from_slurm("INVALID"), Ok(Limit::Invalid));
+        assert_eq!(Limit::from_slurm("Partition_Limit"), Ok(Limit::Unset));
+        assert_eq!(Limit::from_slurm("NOT_SET"), Ok(Limit::Unset));
+        assert_eq!(Limit::from_slurm("NONE"), Ok(Limit::Unset));
+        assert_eq!(Limit::from_slurm("NONE").unwrap().finite(), None);
         assert_eq!(
             Limit::from_slurm("12:00:00").unwrap().finite(),
             Some(Walltime::from_hours(12))

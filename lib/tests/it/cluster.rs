@@ -6,7 +6,7 @@ use rv::cluster::Cluster;
 use rv::profile::Profile;
 use rv::remote::batch::Batch;
 use rv::remote::transport::{Ssh, SshTarget, run_batch};
-use rv::slurm::parse::{Separator, scontrol, sinfo};
+use rv::slurm::parse::{scontrol, sinfo};
 use rv_testbed::Testbed;
 
 #[tokio::test]
@@ -28,12 +28,8 @@ async fn model_of_the_testbed_matches_its_configuration() {
         .await
         .unwrap()
         .unwrap();
-    let nodes = sinfo::parse_nodes(
-        &reply.outputs[n].stdout,
-        sinfo::FIELDS,
-        Separator::Char('|'),
-    )
-    .unwrap();
+    let nodes =
+        sinfo::parse_nodes(&reply.outputs[n].stdout, sinfo::FIELDS, sinfo::SEPARATOR).unwrap();
     let parts = scontrol::parse_partitions(&reply.outputs[p].stdout).unwrap();
     let profiles = Profile::load_all(None).unwrap();
     let cluster = Cluster::build(

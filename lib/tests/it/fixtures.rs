@@ -1,9 +1,13 @@
 //! Every captured output in `tests/fixtures/` goes through the parser of its command.
 //!
-//! The testbed samples are transcripts: `user$ command`, its output, `[exit N]`. Each block
-//! is dispatched on its command; a block that is not parser input is named in [`not_input`]
-//! with the reason, so nothing is skipped silently.
+//! The testbed samples are transcripts: `user$ command`, its output (with `--- stderr` before
+//! what it printed on stderr, in the newer captures), `[exit N]`. Each block is dispatched on
+//! its command; a block that is not parser input is named in [`not_input`] with the reason,
+//! so nothing is skipped silently. They come from three clusters: `testbed/` (the Slurm 22.05
+//! testbed), `testbed-24.11/` (the same layout on Slurm 24.11, `testbed/capture`) and
+//! `generic-24.11/` (shared/testbed-recipe-24.11's generic university layout).
 
+use rv::slurm::parse::version::SlurmVersion;
 use rv::slurm::parse::{Separator, sacct, sbatch, scontrol, sinfo, squeue, sshare};
 use rv::slurm::time::Clock;
 
@@ -19,8 +23,8 @@ struct Block {
     exit: i32,
 }
 
-fn blocks() -> Vec<Block> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/testbed");
+fn blocks(dir: &str) -> Vec<Block> {
+    let dir = format!("{}/tests/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -50,6 +54,8 @@ fn blocks() -> Vec<Block> {
                 {
                     block.exit = code.parse().unwrap();
                     out.push(current.take().unwrap());
+                } else if line == "--- stderr" {
+                    // stderr follows stdout; sbatch prints its estimates there.
                 } else {
                     block.output.push_str(line);
                     block.output.push('\n');
@@ -97,6 +103,9 @@ fn not_input(b: &Block) -> Option<&'static str> {
             "output cut by a pipe"
         }
         _ if c.starts_with("scontrol show node") => "rv reads nodes through sinfo",
+        _ if c.starts_with("sinfo -h -o '%R|%G|%l'") => {
+            "the partition list of the --test-only script, read by its awk"
+        }
         _ if c.starts_with("sinfo -R") || c.starts_with("sinfo -s") => "a summary rv does not read",
         _ if c.starts_with("sinfo") && c.contains("%GresUsed") => {
             "`%GresUsed` is not a format token in 22.05"
@@ -126,6 +135,14 @@ fn parse(b: &Block) -> Result<usize, String> {
     let c = b.command.as_str();
     let out = b.output.as_str();
     let e = |err: rv::slurm::ParseError| err.to_string();
+    if c.contains(" -V") || c.contains("--version") {
+        let versions: Vec<SlurmVersion> = out
+            .lines()
+            .map(SlurmVersion::parse)
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        return Ok(versions.len());
+    }
     if c.starts_with("sinfo") {
         let format = quoted_after(c, "-o").or_else(|| quoted_after(c, "-O"));
         let fields = match format {
@@ -174,8 +191,13 @@ fn parse(b: &Block) -> Result<usize, String> {
     if c.starts_with("scontrol") && c.contains("show job") {
         return scontrol::parse_jobs(out, &UTC).map(|j| j.len()).map_err(e);
     }
-    if c.starts_with("scontrol show partition") {
+    if c.starts_with("scontrol") && c.contains("show partition") {
         return scontrol::parse_partitions(out).map(|p| p.len()).map_err(e);
+    }
+    if c.starts_with("scontrol") && c.contains("show reservation") {
+        return scontrol::parse_reservations(out, &UTC)
+            .map(|r| r.len())
+            .map_err(e);
     }
     if c.starts_with("sbatch") {
         if c.contains("--test-only") {
@@ -196,10 +218,10 @@ fn parse(b: &Block) -> Result<usize, String> {
     Err("no parser for this command".into())
 }
 
-#[test]
-fn every_testbed_sample_parses() {
-    let blocks = blocks();
-    assert!(blocks.len() > 100, "{} blocks", blocks.len());
+/// Parses every block of the transcripts in `tests/fixtures/<dir>`; at least `min_parsed`
+/// must be parser input.
+fn every_sample_parses(dir: &str, min_parsed: usize) {
+    let blocks = blocks(dir);
     let mut failures = Vec::new();
     let mut parsed = 0;
     for b in &blocks {
@@ -219,11 +241,30 @@ fn every_testbed_sample_parses() {
     }
     assert!(
         failures.is_empty(),
-        "{} blocks failed:\n{}",
+        "{dir}: {} blocks failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
-    assert!(parsed >= 80, "only {parsed} blocks were parser input");
+    assert!(
+        parsed >= min_parsed,
+        "{dir}: only {parsed} of {} blocks were parser input",
+        blocks.len()
+    );
+}
+
+#[test]
+fn every_testbed_sample_parses() {
+    every_sample_parses("testbed", 80);
+}
+
+#[test]
+fn every_slurm_24_11_sample_parses() {
+    every_sample_parses("testbed-24.11", 30);
+}
+
+#[test]
+fn every_generic_24_11_sample_parses() {
+    every_sample_parses("generic-24.11", 80);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use rv::remote::batch::Batch;
 use rv::remote::transport::{Ssh, SshTarget, Transport, TransportError, run_batch};
-use rv::slurm::parse::{Separator, scontrol, sinfo, squeue, sshare};
+use rv::slurm::parse::{scontrol, sinfo, squeue, sshare};
 use rv_testbed::Testbed;
 
 fn target(tb: &Testbed) -> SshTarget {
@@ -42,7 +42,7 @@ async fn one_round_trip_reads_the_whole_cluster() {
     let nodes = sinfo::parse_nodes(
         &reply.outputs[nodes].stdout,
         sinfo::FIELDS,
-        Separator::Char('|'),
+        sinfo::SEPARATOR,
     )
     .unwrap();
     assert_eq!(nodes.len(), 18);
@@ -60,7 +60,7 @@ async fn one_round_trip_reads_the_whole_cluster() {
     squeue::parse_jobs(
         &reply.outputs[jobs].stdout,
         squeue::FIELDS,
-        Separator::Char('|'),
+        squeue::SEPARATOR,
         &reply.clock,
     )
     .unwrap();
@@ -94,7 +94,7 @@ async fn scenario_idle_jobs_times_are_epoch_seconds_on_the_cluster_clock() {
     let job = &squeue::parse_jobs(
         &reply.outputs[q].stdout,
         squeue::FIELDS,
-        Separator::Char('|'),
+        squeue::SEPARATOR,
         &reply.clock,
     )
     .unwrap()[0];

@@ -11,12 +11,22 @@ pub mod scontrol;
 pub mod sinfo;
 pub mod squeue;
 pub mod sshare;
+pub mod version;
+
+use std::borrow::Cow;
 
 /// How the columns of a row are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Separator {
-    /// A character such as `|`; fields are trimmed (`-O` pads them with spaces).
+    /// A character such as `|`; fields are trimmed (`-O` pads them with spaces). A trailing
+    /// separator is taken off the last field, for `-O` output read without knowing it ends
+    /// every field.
     Char(char),
+    /// A character that ends every field, the last one too: rv's own formats (`-O 'A|,B|'`,
+    /// `-o '%i|…|%j|'`). Exactly one is taken off the end of a row, so a job name ending in
+    /// the separator is read whole, and a row whose last field holds a newline continues on
+    /// the next line until its end.
+    Terminated(char),
     /// Runs of whitespace, as in `-o "%N %T %G"` or a default table.
     Whitespace,
 }
@@ -28,12 +38,16 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
     let fields: Vec<&str> = match sep {
         Separator::Char(c) => {
             let mut v: Vec<&str> = line.splitn(n, c).map(str::trim).collect();
-            // `-O` output ends every field, the last one too, with the separator.
             if let Some(last) = v.last_mut() {
                 *last = last.strip_suffix(c).unwrap_or(last).trim();
             }
             v
         }
+        Separator::Terminated(c) => line
+            .strip_suffix(c)?
+            .splitn(n, c)
+            .map(|f| f.trim_matches(' '))
+            .collect(),
         Separator::Whitespace => {
             let mut v = Vec::with_capacity(n);
             let mut rest = line.trim_start();
@@ -54,6 +68,52 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
         }
     };
     (fields.len() == n).then_some(fields)
+}
+
+/// The rows of `text` with the 1-based line each starts on, blank lines left out. With a
+/// [`Separator::Terminated`] separator a row whose first `n - 1` fields are complete but
+/// which does not end with the separator (a job name holding a newline) takes the next
+/// lines until it does.
+pub(crate) fn rows(text: &str, sep: Separator, n: usize) -> Vec<(usize, Cow<'_, str>)> {
+    let mut out: Vec<(usize, Cow<'_, str>)> = Vec::new();
+    let mut open = false;
+    for (i, line) in text.lines().enumerate() {
+        if open && let Some((_, row)) = out.last_mut() {
+            let row = row.to_mut();
+            row.push('\n');
+            row.push_str(line);
+        } else if line.trim().is_empty() {
+            continue;
+        } else {
+            out.push((i + 1, Cow::Borrowed(line)));
+        }
+        open = match sep {
+            Separator::Terminated(c) => out
+                .last()
+                .is_some_and(|(_, row)| !row.ends_with(c) && row.matches(c).count() + 1 >= n),
+            Separator::Char(_) | Separator::Whitespace => false,
+        };
+    }
+    out
+}
+
+/// A row a lenient parser could not read, about something that is not the user's (another
+/// user's job, a node): skipped, counted, and named in one warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The row, verbatim.
+    pub row: String,
+    /// Why it could not be read (its line set).
+    pub error: super::ParseError,
+}
+
+/// What a lenient parser read, and the rows it skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lenient<T> {
+    /// The rows read.
+    pub items: Vec<T>,
+    /// The rows skipped, in order.
+    pub unread: Vec<Unread>,
 }
 
 /// Reads a `-o` format such as `%N %P %.9T %G` (widths and justification ignored) or an
@@ -80,6 +140,15 @@ pub(crate) fn columns_of_format<F>(
     }
 }
 
+/// Whether `s` looks like a job id as squeue and sacct print it: `123`, an array task
+/// `123_4`, an array's pending part `123_[5-40%4]` or `123_[1,3-5]`, a het job component
+/// `123+0` (and the same cut short by a fixed-width column: `123_[1-5+`).
+pub(crate) fn is_job_id(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b"_[]-,%+".contains(&b))
+}
+
 /// Parses a non-negative integer field, naming the field on failure.
 pub(crate) fn int<T: std::str::FromStr>(
     what: &'static str,
@@ -101,16 +170,25 @@ pub(crate) mod test_support {
         std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
     }
 
-    /// The output of the first `user$ <command>` block of a testbed sample file, up to its
-    /// `[exit N]` line.
+    /// The output of the first `user$ <command>` block of a 22.05 testbed sample file, up
+    /// to its `[exit N]` line.
     pub fn sample(file: &str, command: &str) -> String {
-        let text = fixture(&format!("testbed/{file}"));
+        sample_in("testbed", file, command)
+    }
+
+    /// As [`sample`], from the transcripts in `lib/tests/fixtures/<dir>` (stdout and stderr
+    /// together; the `--- stderr` line between them is left out).
+    pub fn sample_in(dir: &str, file: &str, command: &str) -> String {
+        let text = fixture(&format!("{dir}/{file}"));
         let mut lines = text.lines();
         lines
             .by_ref()
             .find(|l| l.split_once("$ ").is_some_and(|(_, c)| c == command))
-            .unwrap_or_else(|| panic!("no `{command}` in {file}"));
-        let out: Vec<&str> = lines.take_while(|l| !l.starts_with("[exit ")).collect();
+            .unwrap_or_else(|| panic!("no `{command}` in {dir}/{file}"));
+        let out: Vec<&str> = lines
+            .take_while(|l| !l.starts_with("[exit "))
+            .filter(|l| *l != "--- stderr")
+            .collect();
         out.join("\n") + "\n"
     }
 }
@@ -125,6 +203,9 @@ pub(crate) struct Table<'a> {
     /// Each data row with its 1-based line number; as many cells as headers, the last
     /// column taking the rest of a delimited line. Whitespace rows may have fewer cells.
     pub rows: Vec<(usize, Vec<&'a str>)>,
+    /// Whether cells are separated by runs of whitespace only, so an empty cell is not
+    /// seen and the cells after it move left.
+    pub whitespace: bool,
 }
 
 impl<'a> Table<'a> {
@@ -138,6 +219,7 @@ impl<'a> Table<'a> {
             return Ok(Table {
                 headers: Vec::new(),
                 rows: Vec::new(),
+                whitespace: false,
             });
         };
         let lines: Vec<(usize, &str)> = lines.collect();
@@ -159,7 +241,11 @@ impl<'a> Table<'a> {
                     })?;
                 rows.push((i + 1, cells));
             }
-            return Ok(Table { headers, rows });
+            return Ok(Table {
+                headers,
+                rows,
+                whitespace: false,
+            });
         }
         if let Some(&(_, dash_line)) = dashes {
             let spans = column_spans(dash_line);
@@ -186,13 +272,21 @@ impl<'a> Table<'a> {
                         .collect(),
                 ));
             }
-            return Ok(Table { headers, rows });
+            return Ok(Table {
+                headers,
+                rows,
+                whitespace: false,
+            });
         }
         let headers = header.split_whitespace().collect();
         for &(i, line) in &lines {
             rows.push((i + 1, line.split_whitespace().collect()));
         }
-        Ok(Table { headers, rows })
+        Ok(Table {
+            headers,
+            rows,
+            whitespace: true,
+        })
     }
 
     /// The index of column `name`.

@@ -2,9 +2,10 @@
 
 use crate::slurm::ParseError;
 use crate::slurm::hostlist;
-use crate::slurm::time::{Clock, Walltime};
+use crate::slurm::time::{Clock, Limit, Walltime};
 
 use super::Table;
+use super::gres::{parse_gpus, total};
 use super::job_state::JobState;
 
 /// The `sacct` rv runs (with `SLURM_TIME_FORMAT=%s`) before its job or time filters:
@@ -112,7 +113,7 @@ pub fn parse_records(text: &str, clock: &Clock) -> Result<Vec<Record>, ParseErro
             end: clock.timestamp(get(col("End"))).map_err(at)?,
             elapsed: match get(col("Elapsed")) {
                 "" => None,
-                e => Some(Walltime::from_slurm(e).map_err(at)?),
+                e => Limit::from_slurm(e).map_err(at)?.finite(),
             },
             nodes,
             gpus: gpus_in_tres(get(col("AllocTRES"))),
@@ -136,11 +137,7 @@ fn split_step(id: &str) -> Result<(String, Step), ParseError> {
             ),
         ),
     };
-    if job.is_empty()
-        || !job
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"_[]-,+".contains(&b))
-    {
+    if !super::is_job_id(job) {
         return Err(ParseError::new(
             "sacct",
             id,
@@ -159,12 +156,10 @@ fn exit_code(s: &str) -> Result<(i32, i32), ParseError> {
     ))
 }
 
-/// The `gres/gpu=N` count of a TRES list such as `billing=2,cpu=2,gres/gpu:a40=8,gres/gpu=8`.
+/// The GPUs of a TRES list such as `billing=2,cpu=2,gres/gpu:a40=8,gres/gpu=8` (0 when it
+/// names none, or none rv can read).
 pub fn gpus_in_tres(tres: &str) -> u32 {
-    tres.split(',')
-        .find_map(|kv| kv.strip_prefix("gres/gpu="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    parse_gpus(tres).map_or(0, |gpus| total(&gpus))
 }
 
 #[cfg(test)]

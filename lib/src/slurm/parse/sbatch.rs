@@ -54,8 +54,10 @@ pub struct Estimate {
 }
 
 /// Reads `sbatch: Job 23 to start at 2026-11-28T16:37:50 using 1 processors on nodes
-/// a6000-02 in partition gpu-a6000` (22.05; 25.x adds ` on cluster X`), from stderr, where
-/// sbatch prints it.
+/// a6000-02 in partition gpu-a6000` from stderr, where sbatch prints it, in every wording:
+/// 22.05-24.11 as shown, a federated or 25.x sbatch with `on cluster C` after the time
+/// (`… to start at T on cluster afton using 8 processors …`) or at the end. A node list of
+/// `(null)` (no nodes chosen yet) reads as none.
 pub fn parse_test_only(stderr: &str, clock: &Clock) -> Result<Estimate, ParseError> {
     let line = stderr
         .lines()
@@ -66,40 +68,35 @@ pub fn parse_test_only(stderr: &str, clock: &Clock) -> Result<Estimate, ParseErr
             ParseError::new("sbatch --test-only", stderr, why)
         })?;
     let err = |why: &str| ParseError::new("sbatch --test-only", line, why);
-    let mut words: Vec<&str> = line.split_whitespace().collect();
-    if let [.., "on", "cluster", _] = words.as_slice() {
-        words.truncate(words.len() - 3);
+    let wording = || err("unexpected wording");
+    let rest = line.strip_prefix("sbatch: Job ").ok_or_else(wording)?;
+    let (id, rest) = rest.split_once(" to start at ").ok_or_else(wording)?;
+    let (time, rest) = rest.split_once(' ').ok_or_else(wording)?;
+    let rest = match rest.strip_prefix("on cluster ") {
+        Some(named) => named.split_once(" using ").map(|(_, r)| r),
+        None => rest.strip_prefix("using "),
     }
-    // sbatch: Job ID to start at TIME using N processors on nodes NODES in partition P [on cluster C]
-    match words.as_slice() {
-        [
-            "sbatch:",
-            "Job",
-            id,
-            "to",
-            "start",
-            "at",
-            time,
-            "using",
-            n,
-            "processors",
-            "on",
-            "nodes",
-            nodes,
-            "in",
-            "partition",
-            partition,
-        ] => Ok(Estimate {
-            job_id: id.parse().map_err(|_| err("the job id is not a number"))?,
-            start: clock.timestamp(time)?.ok_or_else(|| err("no start time"))?,
-            processors: n
-                .parse()
-                .map_err(|_| err("the processor count is not a number"))?,
-            nodes: hostlist::expand(nodes)?,
-            partition: (*partition).to_owned(),
-        }),
-        _ => Err(err("unexpected wording")),
+    .ok_or_else(wording)?;
+    let (n, rest) = rest
+        .split_once(" processors on nodes ")
+        .ok_or_else(wording)?;
+    let (nodes, rest) = rest.split_once(" in partition ").ok_or_else(wording)?;
+    let partition = rest.split(" on cluster ").next().unwrap_or_default().trim();
+    if partition.is_empty() || partition.contains(' ') || nodes.contains(' ') {
+        return Err(wording());
     }
+    Ok(Estimate {
+        job_id: id.parse().map_err(|_| err("the job id is not a number"))?,
+        start: clock.timestamp(time)?.ok_or_else(|| err("no start time"))?,
+        processors: n
+            .parse()
+            .map_err(|_| err("the processor count is not a number"))?,
+        nodes: match nodes {
+            "(null)" | "N/A" => Vec::new(),
+            list => hostlist::expand(list)?,
+        },
+        partition: partition.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -185,6 +182,30 @@ mod tests {
         assert!(
             parse_test_only("sbatch: Job 3 to start at soon using many processors", &UTC).is_err()
         );
+        assert!(
+            parse_test_only(
+                "sbatch: Job 3 to start at 1795896680 using 4 processors on nodes n1 in partition",
+                &UTC
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn reads_the_25_05_wording_and_null_nodes() {
+        let named = "sbatch: Job 812 to start at 1795896680 on cluster afton using 8 processors on nodes udc-an38-[1-2] in partition gpu\n";
+        let e = parse_test_only(named, &UTC).unwrap();
+        assert_eq!(e.job_id, 812);
+        assert_eq!(e.start, 1_795_896_680);
+        assert_eq!(e.processors, 8);
+        assert_eq!(e.nodes, ["udc-an38-1", "udc-an38-2"]);
+        assert_eq!(e.partition, "gpu");
+        let spaced = "sbatch: Job 9 to start at 1795896680 on cluster afton a using 2 processors on nodes a1 in partition gpu\n";
+        assert_eq!(parse_test_only(spaced, &UTC).unwrap().nodes, ["a1"]);
+        let null = "sbatch: Job 10 to start at 1795896680 using 1 processors on nodes (null) in partition gpu-h200\n";
+        let e = parse_test_only(null, &UTC).unwrap();
+        assert!(e.nodes.is_empty(), "(null) is no node");
+        assert_eq!(e.partition, "gpu-h200");
     }
 
     proptest! {

@@ -5,7 +5,7 @@
 use crate::slurm::ParseError;
 
 use super::gres::{Gpus, parse_gpus};
-use super::{Separator, int, split_fields};
+use super::{Lenient, Separator, Unread, int, rows, split_fields};
 
 /// A column rv can read from `sinfo -N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,9 @@ pub const FIELDS: &[Field] = &[
 /// `-O` never truncates (it does so silently).
 pub const COMMAND: &str = "sinfo -h -N -O 'NodeList:80|,Partition:80|,StateLong:40|,Gres:300|,GresUsed:300|,CPUsState:40|,Memory:20|,AllocMem:20|,Features:300|'";
 
+/// How the fields of [`COMMAND`] are separated: `-O` ends each with the `|` given after it.
+pub const SEPARATOR: Separator = Separator::Terminated('|');
+
 /// A node's state: its base state and the flags Slurm appends as suffix characters (each
 /// suffix is independent, hence the booleans).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,13 +117,17 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    /// Parses `mixed-`, `idle*`, `drng@`, `down~`, `inval`, ….
+    /// Parses `mixed-`, `idle*`, `drng@`, `down~`, `inval`, …, and the compound states of
+    /// newer Slurm, a base state with `+FLAG`s: `idle+drain`, `MIXED+DRAIN+RESERVED`,
+    /// `idle+cloud+powered_down`.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
-        let base_end = s
+        let mut words = s.split('+');
+        let head = words.next().unwrap_or_default();
+        let base_end = head
             .find(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
-            .unwrap_or(s.len());
-        let (base, suffix) = s.split_at(base_end);
+            .unwrap_or(head.len());
+        let (base, suffix) = head.split_at(base_end);
         if base.is_empty() {
             return Err(ParseError::new("node state", s, "no state name"));
         }
@@ -139,7 +146,6 @@ impl NodeState {
                 '$' => state.maintenance = true,
                 '@' | '^' => state.rebooting = true,
                 '-' => state.planned = true,
-                '+' => {}
                 _ => {
                     return Err(ParseError::new(
                         "node state",
@@ -149,7 +155,45 @@ impl NodeState {
                 }
             }
         }
+        for flag in words {
+            state
+                .add_flag(flag)
+                .map_err(|why| ParseError::new("node state", s, why))?;
+        }
         Ok(state)
+    }
+
+    /// Applies one `+FLAG` of a compound state (Slurm's node state flags). An empty one is
+    /// the compact form's `+` ("more flags than shown").
+    fn add_flag(&mut self, flag: &str) -> Result<(), String> {
+        let busy = matches!(self.base.as_str(), "allocated" | "mixed" | "completing");
+        match flag.to_ascii_uppercase().as_str() {
+            "" | "CLOUD" | "DYNAMIC_FUTURE" | "DYNAMIC_NORM" | "PERFCTRS" | "RESUME"
+            | "BLOCKED" | "REBOOT_CANCELED" | "REBOOT_CANCEL" | "EXTERNAL" => {}
+            "COMPLETING" => {
+                if !busy {
+                    "completing".clone_into(&mut self.base);
+                }
+            }
+            "DRAIN" | "DRAINING" | "DRAINED" if busy => "draining".clone_into(&mut self.base),
+            "DRAIN" | "DRAINING" | "DRAINED" => "drained".clone_into(&mut self.base),
+            "FAIL" if busy => "failing".clone_into(&mut self.base),
+            "FAIL" => "fail".clone_into(&mut self.base),
+            "INVALID_REG" => "inval".clone_into(&mut self.base),
+            "RESERVED" | "RES" => {
+                if !self.base.starts_with("drain") {
+                    "reserved".clone_into(&mut self.base);
+                }
+            }
+            "NOT_RESPONDING" | "NO_RESPOND" => self.not_responding = true,
+            "POWER_DOWN" | "POWERED_DOWN" | "POWERING_DOWN" | "POWER_UP" | "POWERING_UP"
+            | "POWER_DRAIN" => self.power_saving = true,
+            "MAINTENANCE" | "MAINT" => self.maintenance = true,
+            "REBOOT_REQUESTED" | "REBOOT_ISSUED" | "REBOOT" => self.rebooting = true,
+            "PLANNED" => self.planned = true,
+            other => return Err(format!("unknown state flag {other:?}")),
+        }
+        Ok(())
     }
 
     /// Whether the scheduler can start new jobs on the node now.
@@ -219,15 +263,28 @@ pub struct Node {
 
 /// Parses `sinfo` rows with the given columns; a header line, when present, gives the
 /// columns instead. A row may describe several nodes (`a6000-[01-02]` without `-N`); rows
-/// of the same node in several partitions are merged into one [`Node`].
+/// of the same node in several partitions are merged into one [`Node`]. The first row rv
+/// cannot read fails the parse.
 pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<Node>, ParseError> {
+    let read = parse_nodes_lenient(text, fields, sep)?;
+    match read.unread.into_iter().next() {
+        Some(unread) => Err(unread.error),
+        None => Ok(read.items),
+    }
+}
+
+/// As [`parse_nodes`], but a row rv cannot read (an odd state, a GRES it cannot place) is
+/// skipped and returned in [`Lenient::unread`]: nodes are never the user's own.
+pub fn parse_nodes_lenient(
+    text: &str,
+    fields: &[Field],
+    sep: Separator,
+) -> Result<Lenient<Node>, ParseError> {
     let mut columns = fields.to_vec();
     let mut nodes: Vec<Node> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.is_empty() {
-            continue;
-        }
+    let mut unread = Vec::new();
+    for (line, row) in rows(text, sep, columns.len()) {
+        let words: Vec<&str> = row.split_whitespace().collect();
         if words
             .iter()
             .any(|w| matches!(*w, "NODELIST" | "HOSTNAMES" | "PARTITION"))
@@ -239,14 +296,23 @@ pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<N
                         .ok_or_else(|| ParseError::new("sinfo header", h, "unknown column"))
                 })
                 .collect::<Result<_, _>>()
-                .map_err(|e| e.at_line(i + 1))?;
+                .map_err(|e| e.at_line(line))?;
             continue;
         }
-        let (names, row) = parse_row(line, &columns, sep).map_err(|e| e.at_line(i + 1))?;
+        let (names, node) = match parse_row(&row, &columns, sep) {
+            Ok(read) => read,
+            Err(error) => {
+                unread.push(Unread {
+                    row: row.into_owned(),
+                    error: error.at_line(line),
+                });
+                continue;
+            }
+        };
         for name in names {
             match nodes.iter_mut().find(|n| n.name == name) {
                 Some(seen) => {
-                    for p in &row.partitions {
+                    for p in &node.partitions {
                         if !seen.partitions.contains(p) {
                             seen.partitions.push(p.clone());
                         }
@@ -254,12 +320,15 @@ pub fn parse_nodes(text: &str, fields: &[Field], sep: Separator) -> Result<Vec<N
                 }
                 None => nodes.push(Node {
                     name,
-                    ..row.clone()
+                    ..node.clone()
                 }),
             }
         }
     }
-    Ok(nodes)
+    Ok(Lenient {
+        items: nodes,
+        unread,
+    })
 }
 
 /// One row: the node names it covers and what it says of them.
@@ -285,6 +354,8 @@ fn parse_row(
     let mut names = Vec::new();
     for (field, value) in fields.iter().zip(values) {
         match field {
+            // `(null)`: a row of no node (a partition without nodes).
+            Field::Node if value == "(null)" => return Ok((Vec::new(), node)),
             Field::Node => names = crate::slurm::hostlist::expand(value)?,
             Field::Other => {}
             Field::Partition => node.partitions.push(value.trim_end_matches('*').to_owned()),
@@ -293,6 +364,8 @@ fn parse_row(
             Field::GresUsed => node.gpus_used = Some(parse_gpus(value)?),
             Field::Cpus => node.cpus = Some(parse_cpus(value)?),
             Field::Memory => node.memory_mb = Some(int("sinfo", "memory", value)?),
+            // `N/A` on a node whose slurmd has not registered.
+            Field::AllocMemory if matches!(value, "N/A" | "(null)") => {}
             Field::AllocMemory => {
                 node.allocated_memory_mb = Some(int("sinfo", "allocated memory", value)?);
             }
@@ -334,7 +407,7 @@ fn parse_cpus(s: &str) -> Result<Cpus, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slurm::parse::test_support::{fixture, sample};
+    use crate::slurm::parse::test_support::{fixture, sample, sample_in};
     use proptest::prelude::*;
 
     const T_G_C_M: &[Field] = &[
@@ -476,6 +549,76 @@ mod tests {
         }
         assert!(NodeState::parse("idle?").is_err());
         assert!(NodeState::parse("").is_err());
+    }
+
+    #[test]
+    fn reads_compound_states() {
+        let drained = NodeState::parse("idle+drain").unwrap();
+        assert_eq!(drained.base, "drained");
+        assert!(!drained.accepts_jobs());
+        assert_eq!(NodeState::parse("MIXED+DRAIN").unwrap().base, "draining");
+        let busy = NodeState::parse("mixed+drain+reserved").unwrap();
+        assert_eq!(busy.base, "draining", "drain wins over the reservation");
+        assert_eq!(NodeState::parse("idle+reserved").unwrap().base, "reserved");
+        let cloud = NodeState::parse("IDLE+CLOUD+POWERED_DOWN").unwrap();
+        assert_eq!(cloud.base, "idle");
+        assert!(cloud.power_saving && !cloud.accepts_jobs());
+        assert!(
+            NodeState::parse("down+not_responding")
+                .unwrap()
+                .not_responding
+        );
+        assert!(NodeState::parse("idle+maint").unwrap().maintenance);
+        assert!(NodeState::parse("mixed+planned").unwrap().planned);
+        assert!(NodeState::parse("mixed+planned").unwrap().accepts_jobs());
+        assert!(NodeState::parse("idle+reboot_requested").unwrap().rebooting);
+        assert_eq!(
+            NodeState::parse("allocated+completing").unwrap().base,
+            "allocated"
+        );
+        assert_eq!(NodeState::parse("idle+fail").unwrap().base, "fail");
+        assert_eq!(NodeState::parse("idle+invalid_reg").unwrap().base, "inval");
+        assert!(
+            NodeState::parse("idle+dynamic_norm")
+                .unwrap()
+                .accepts_jobs()
+        );
+        let err = NodeState::parse("idle+sleepy").unwrap_err();
+        assert!(err.to_string().contains("unknown state flag"), "{err}");
+    }
+
+    #[test]
+    fn reads_gpus_in_use_on_24_11() {
+        let g = |kind: Option<&str>, count| Gpus {
+            kind: kind.map(str::to_owned),
+            count,
+        };
+        let text = sample_in("testbed-24.11", "busy_sinfo_rv.txt", COMMAND);
+        let nodes = parse_nodes(&text, FIELDS, Separator::Char('|')).unwrap();
+        let node = |name: &str| nodes.iter().find(|n| n.name == name).unwrap();
+        assert_eq!(nodes.len(), 18);
+        assert_eq!(node("a40-01").gpus, [g(Some("a40"), 8)]);
+        assert_eq!(node("a40-01").gpus_used, Some(vec![g(Some("a40"), 8)]));
+        assert_eq!(node("a40-01").partitions, ["gpu-a40", "gpu"]);
+        assert_eq!(node("cpu-01").gpus_used, Some(vec![]), "(null)");
+        let generic = sample_in("generic-24.11", "busy_sinfo_rv.txt", COMMAND);
+        let nodes = parse_nodes(&generic, FIELDS, Separator::Char('|')).unwrap();
+        let node = |name: &str| nodes.iter().find(|n| n.name == name).unwrap();
+        assert_eq!(node("cpu-1").gpus, []);
+        assert_eq!(node("cpu-1").gpus_used, Some(vec![]));
+        assert_eq!(node("gpu-3").gpus_used, Some(vec![]), "gpu:l40s:0(IDX:N/A)");
+        assert_eq!(node("shared-1").gpus, [g(None, 2)]);
+    }
+
+    #[test]
+    fn skips_null_node_rows_and_reads_unknown_memory() {
+        let text = "(null)|gpu-empty|unknown|(null)|(null)|0/0/0/0|0|N/A|(null)|\n\
+                    a40-01|gpu-a40|idle+drain|gpu:a40:8(S:0-1)|gpu:a40:0(IDX:N/A)|0/48/0/48|500000|N/A|(null)|\n";
+        let nodes = parse_nodes(text, FIELDS, Separator::Char('|')).unwrap();
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].name, "a40-01");
+        assert_eq!(nodes[0].allocated_memory_mb, None);
+        assert_eq!(nodes[0].state.base, "drained");
     }
 
     #[test]

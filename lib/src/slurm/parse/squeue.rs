@@ -6,7 +6,7 @@ use crate::slurm::time::{Clock, Limit, Walltime};
 
 use super::gres::{Gpus, parse_gpus};
 use super::job_state::JobState;
-use super::{Separator, int, split_fields};
+use super::{Lenient, Separator, Unread, int, rows, split_fields};
 
 /// A column rv can read from `squeue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,9 +140,13 @@ pub const FIELDS: &[Field] = &[
 ];
 
 /// The `squeue` rv runs (with `SLURM_TIME_FORMAT=%s`), before any filter options: every
-/// partition (`--all`, which Rivanna needs), the columns of [`FIELDS`], the name last.
+/// partition (`--all`, which Rivanna needs), the columns of [`FIELDS`], each ended by `|`
+/// ([`SEPARATOR`]), the name last, so a name holding `|` or a newline is read whole.
 pub const COMMAND: &str =
-    "squeue --all -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%j'";
+    "squeue --all -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%j|'";
+
+/// How the fields of [`COMMAND`] are separated.
+pub const SEPARATOR: Separator = Separator::Terminated('|');
 
 /// One job as `squeue` shows it. Columns that were not read stay at their defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -187,32 +191,100 @@ pub struct Job {
 
 /// Parses `squeue` output. With a header line (a default or `-o` layout without `-h`) the
 /// columns come from the header and `fields` is ignored; without one, the rows have `fields`.
+/// The first row rv cannot read fails the parse: for the user's own jobs, which rv acts on.
 pub fn parse_jobs(
     text: &str,
     fields: &[Field],
     sep: Separator,
     clock: &Clock,
 ) -> Result<Vec<Job>, ParseError> {
-    let mut columns: Vec<Field> = fields.to_vec();
-    let mut jobs = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    let (jobs, unread) = parse(text, fields, sep, clock)?;
+    match unread.into_iter().next() {
+        Some((unread, _)) => Err(unread.error),
+        None => Ok(jobs),
+    }
+}
+
+/// Parses `squeue` output of every user's jobs, as [`parse_jobs`], but a row of another
+/// user that rv cannot read (an odd value, a name it cannot place) is skipped and returned
+/// in [`Lenient::unread`]. A row of `owner`'s, or whose user cannot be told, still fails
+/// the parse.
+pub fn parse_jobs_lenient(
+    text: &str,
+    fields: &[Field],
+    sep: Separator,
+    clock: &Clock,
+    owner: &str,
+) -> Result<Lenient<Job>, ParseError> {
+    let (items, unread) = parse(text, fields, sep, clock)?;
+    let mut skipped = Vec::with_capacity(unread.len());
+    for (row, user) in unread {
+        match user {
+            Some(user) if user != owner => skipped.push(row),
+            _ => return Err(row.error),
         }
-        if line.trim_start().starts_with("JOBID") {
-            columns = line
+    }
+    Ok(Lenient {
+        items,
+        unread: skipped,
+    })
+}
+
+/// Reads every row; a row that fails is returned with the user it names, if one can be
+/// read from it.
+#[allow(clippy::type_complexity)]
+fn parse(
+    text: &str,
+    fields: &[Field],
+    sep: Separator,
+    clock: &Clock,
+) -> Result<(Vec<Job>, Vec<(Unread, Option<String>)>), ParseError> {
+    let mut columns: Vec<Field> = fields.to_vec();
+    let (mut jobs, mut unread) = (Vec::new(), Vec::new());
+    for (line, row) in rows(text, sep, columns.len()) {
+        if row.trim_start().starts_with("JOBID") {
+            columns = row
                 .split_whitespace()
                 .map(|h| {
                     Field::from_header(h)
                         .ok_or_else(|| ParseError::new("squeue header", h, "unknown column"))
                 })
                 .collect::<Result<_, _>>()
-                .map_err(|e| e.at_line(i + 1))?;
+                .map_err(|e| e.at_line(line))?;
             continue;
         }
-        jobs.push(parse_row(line, &columns, sep, clock).map_err(|e| e.at_line(i + 1))?);
+        match parse_row(&row, &columns, sep, clock) {
+            Ok(job) => jobs.push(job),
+            Err(error) => {
+                let user = user_of(&row, &columns, sep).map(str::to_owned);
+                let row = row.into_owned();
+                unread.push((
+                    Unread {
+                        row,
+                        error: error.at_line(line),
+                    },
+                    user,
+                ));
+            }
+        }
     }
-    Ok(jobs)
+    Ok((jobs, unread))
+}
+
+/// The user a row names, when its columns up to the user's can be told apart.
+fn user_of<'a>(row: &'a str, columns: &[Field], sep: Separator) -> Option<&'a str> {
+    let at = columns.iter().position(|f| *f == Field::User)?;
+    let c = match sep {
+        Separator::Char(c) | Separator::Terminated(c) => c,
+        Separator::Whitespace => return row.split_whitespace().nth(at),
+    };
+    // Every column before the user's is one rv prints without the separator in it.
+    columns[..at]
+        .iter()
+        .all(|f| *f != Field::Name)
+        .then(|| row.split(c).nth(at).map(str::trim))
+        .flatten()
+        .filter(|u| !u.is_empty())
 }
 
 fn parse_row(
@@ -240,11 +312,7 @@ fn parse_row(
     for (field, value) in fields.iter().zip(values) {
         match field {
             Field::Id => {
-                if value.is_empty()
-                    || !value
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b"_[]-,".contains(&b))
-                {
+                if !super::is_job_id(value) {
                     return Err(ParseError::new(
                         "squeue",
                         value,
@@ -259,7 +327,8 @@ fn parse_row(
             Field::User => job.user = value.to_owned(),
             Field::Account => job.account = value.to_owned(),
             Field::State => job.state = Some(JobState::parse(value)?),
-            Field::Elapsed => job.elapsed = Some(Walltime::from_slurm(value)?),
+            // `INVALID` when Slurm cannot compute it (a start time in the future).
+            Field::Elapsed => job.elapsed = Limit::from_slurm(value)?.finite(),
             Field::Limit => job.limit = Limit::from_slurm(value)?.finite(),
             Field::NodeCount => job.node_count = Some(int("squeue", "node count", value)?),
             Field::Cpus => job.cpus = Some(int("squeue", "CPU count", value)?),
@@ -286,7 +355,7 @@ fn parse_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slurm::parse::test_support::{fixture, sample};
+    use crate::slurm::parse::test_support::{fixture, sample, sample_in};
     use proptest::prelude::*;
 
     const UTC: Clock = Clock {
@@ -379,6 +448,139 @@ mod tests {
     }
 
     #[test]
+    fn reads_gpus_in_the_24_11_spelling() {
+        let text = sample_in("testbed-24.11", "busy_squeue_rv.txt", COMMAND);
+        let jobs = parse_jobs(&text, FIELDS, Separator::Char('|'), &UTC).unwrap();
+        let job = |name: &str| jobs.iter().find(|j| j.name == name).unwrap();
+        let a100 = |count| Gpus {
+            kind: Some("a100".into()),
+            count,
+        };
+        assert_eq!(job("load-gpu-a100-40").gpus_per_node, [a100(8)]);
+        let big = job("load-big-gpu-a100-80");
+        assert_eq!(big.gpus_per_node, [a100(8)]);
+        assert_eq!(big.node_count, Some(2));
+        assert_eq!(big.sched_nodes, ["a100-80g-01", "a100-80g-02"]);
+        let mine = job("mine-a40");
+        assert_eq!(mine.user, "rvtest");
+        assert_eq!(mine.state, Some(JobState::Running));
+        assert_eq!(
+            mine.gpus_per_node,
+            [Gpus {
+                kind: Some("a40".into()),
+                count: 1
+            }]
+        );
+        assert!(
+            jobs.iter()
+                .filter(|j| j.partition != "standard")
+                .all(|j| !j.gpus_per_node.is_empty()),
+            "every GPU job has its GPUs"
+        );
+        // The generic layout: untyped GRES, and a job held by its user.
+        // (captured with rv's earlier format, before the name had a `|` after it)
+        let before = "squeue --all -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%j'";
+        let generic = sample_in("generic-24.11", "busy_squeue_rv.txt", before);
+        let jobs = parse_jobs(&generic, FIELDS, Separator::Char('|'), &UTC).unwrap();
+        let shared = jobs.iter().find(|j| j.id == "29").unwrap();
+        assert_eq!(
+            shared.gpus_per_node,
+            [Gpus {
+                kind: None,
+                count: 1
+            }]
+        );
+        let held = jobs.iter().find(|j| j.id == "30").unwrap();
+        assert_eq!(held.reason.as_deref(), Some("JobHeldUser"));
+        assert_eq!(held.sched_nodes, Vec::<String>::new(), "(null) is no node");
+    }
+
+    #[test]
+    fn reads_arrays_het_jobs_and_odd_times() {
+        let text = "2772_[5-40%4]|gpu-mig|rvother|otherlab|PENDING|0:00|Partition_Limit|1|1|gres:gpu:1g.10gb:1|N/A|N/A|1795887590|100|JobArrayTaskLimit|||tput\n\
+                    2772_3|gpu-mig|rvother|otherlab|RUNNING|INVALID|NOT_SET|1|1|gres/gpu:1g.10gb:1|1795887600|N/A|1795887590|100|None|mig-01||tput\n\
+                    123+0|gpu-a40|rvother|otherlab|RUNNING|1:00|1:00:00|1|2|gres/gpu:a40:2|1795887600|1795891200|1795887590|100|None|a40-01||het\n\
+                    123+1|standard|rvother|otherlab|RUNNING|1:00|1:00:00|1|8|N/A|1795887600|1795891200|1795887590|100|None|cpu-01||het\n\
+                    9_[1,3-5]|gpu|rvother|otherlab|PENDING|0:00|1:00:00|1|1|N/A|N/A|N/A|1795887590|1|Dependency|||a|b|\n";
+        let jobs = parse_jobs(text, FIELDS, Separator::Char('|'), &UTC).unwrap();
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["2772_[5-40%4]", "2772_3", "123+0", "123+1", "9_[1,3-5]"]
+        );
+        assert_eq!(jobs[0].limit, None, "Partition_Limit");
+        assert_eq!(jobs[1].elapsed, None, "INVALID");
+        assert_eq!(jobs[1].limit, None, "NOT_SET");
+        assert_eq!(jobs[2].gpus_per_node[0].count, 2);
+        assert_eq!(jobs[4].reason.as_deref(), Some("Dependency"));
+    }
+
+    /// A row of rv's own format for job `id` of `user` named `name`.
+    fn row(id: &str, user: &str, state: &str, name: &str) -> String {
+        format!(
+            "{id}|gpu-a40|{user}|lab|{state}|0:10|1:00:00|1|1|gres/gpu:a40:2|1795887600|1795891200|1795887590|100|None|a40-01||{name}|\n"
+        )
+    }
+
+    #[test]
+    fn names_with_pipes_and_newlines_are_read_whole() {
+        let text = [
+            row("1", "rvother", "RUNNING", "nl\nname|x|"),
+            row("2", "rvtest", "RUNNING", "mine|"),
+            row("3", "rvother", "PENDING", "a\n\nb"),
+            row("4", "rvtest", "RUNNING", "plain"),
+        ]
+        .concat();
+        let jobs = parse_jobs(&text, FIELDS, SEPARATOR, &UTC).unwrap();
+        let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, ["nl\nname|x|", "mine|", "a\n\nb", "plain"]);
+        assert_eq!(jobs[3].gpus_per_node[0].count, 2);
+    }
+
+    #[test]
+    fn other_users_unreadable_rows_are_skipped_and_the_users_own_are_not() {
+        let text = [
+            row("1", "rvother", "RUNNING", "ok"),
+            row("2", "rvother", "RUNNING", "odd").replace(":a40:2", ":a40:x"),
+            row("3", "rvtest", "RUNNING", "mine"),
+            "garbage\n".to_owned(),
+        ]
+        .concat();
+        let err = parse_jobs_lenient(&text, FIELDS, SEPARATOR, &UTC, "rvtest").unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(4),
+            "a row whose user cannot be told fails: {err}"
+        );
+        let text = [
+            row("1", "rvother", "RUNNING", "ok"),
+            row("2", "rvother", "RUNNING", "odd").replace(":a40:2", ":a40:x"),
+            row("2772_[5-40%4]", "carol", "PENDING", "array"),
+            row("3", "rvtest", "RUNNING", "mine"),
+            row("5", "dave", "RUNNING", "x").replace("0:10", "soon"),
+        ]
+        .concat();
+        let read = parse_jobs_lenient(&text, FIELDS, SEPARATOR, &UTC, "rvtest").unwrap();
+        let ids: Vec<&str> = read.items.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2772_[5-40%4]", "3"]);
+        assert_eq!(read.unread.len(), 2);
+        assert!(
+            read.unread[0].row.starts_with("2|gpu-a40|rvother|"),
+            "verbatim"
+        );
+        assert!(read.unread[0].row.ends_with("|odd|"), "verbatim");
+        assert_eq!(read.unread[0].error.line, Some(2));
+        assert_eq!(read.unread[1].error.line, Some(5));
+        assert!(
+            parse_jobs(&text, FIELDS, SEPARATOR, &UTC).is_err(),
+            "strict"
+        );
+        let mine = row("3", "rvtest", "RUNNING", "mine").replace(":a40:2", ":a40:x");
+        let err = parse_jobs_lenient(&mine, FIELDS, SEPARATOR, &UTC, "rvtest").unwrap_err();
+        assert!(err.to_string().contains("a40:x"), "{err}");
+    }
+
+    #[test]
     fn names_line_and_reason() {
         let err = parse_jobs(
             "1|p\nx|p\n",
@@ -397,6 +599,13 @@ mod tests {
         fn never_panics(s in "\\PC{0,300}") {
             let _ = parse_jobs(&s, FIELDS, Separator::Char('|'), &UTC);
             let _ = parse_jobs(&s, &[], Separator::Whitespace, &UTC);
+        }
+
+        #[test]
+        fn lenient_parses_never_panic_and_keep_every_row(s in "[0-9a-z|_\\[\\]%+\\n -]{0,300}") {
+            if let Ok(read) = parse_jobs_lenient(&s, FIELDS, SEPARATOR, &UTC, "me") {
+                prop_assert!(read.items.len() + read.unread.len() <= s.lines().count());
+            }
         }
 
         #[test]

@@ -41,8 +41,10 @@ pub fn parse_shares(text: &str) -> Result<Vec<Share>, ParseError> {
     for (line, cells) in &table.rows {
         let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).copied().unwrap_or_default();
         let name = cell(Some(user));
-        // An account row has no user; in a whitespace layout its next word is a number.
-        if name.is_empty() || name.parse::<f64>().is_ok() {
+        // An account row has no user; in a whitespace layout, where the empty cell is not
+        // seen, its next word (a number) stands in the User column. Elsewhere a user may be
+        // called `nan` or `1e5`.
+        if name.is_empty() || (table.whitespace && name.parse::<f64>().is_ok()) {
             continue;
         }
         let number = |c: Option<usize>, what: &str| -> Result<Option<f64>, ParseError> {
@@ -98,6 +100,20 @@ mod tests {
         assert_eq!(parsable[0].raw_usage, Some(666));
         let users: Vec<&str> = long.iter().map(|s| s.user.as_str()).collect();
         assert_eq!(users, ["root", "rvother", "rvtest"]);
+    }
+
+    #[test]
+    fn users_named_like_numbers_are_users() {
+        let text = "Account|User|RawShares|NormShares|RawUsage|EffectvUsage|FairShare\n\
+                    lab||1|0.5|100|0.1|\n\
+                    lab|nan|1|0.5|10|0.01|0.5\n\
+                    lab|1e5|1|0.5|20|0.02|0.25\n";
+        let users: Vec<String> = parse_shares(text)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.user)
+            .collect();
+        assert_eq!(users, ["nan", "1e5"]);
     }
 
     #[test]
