@@ -5,6 +5,7 @@ mod docs;
 mod env;
 mod everyday;
 mod install;
+mod mixed;
 mod multiplexer;
 mod notify;
 mod plan;

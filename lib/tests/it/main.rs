@@ -4,5 +4,6 @@
 mod cluster;
 mod fixtures;
 mod manual;
+mod model;
 mod remote;
 mod testbed;
