@@ -78,6 +78,7 @@ t_root() {
   [[ -L $T_ROOT/dev/ptmx ]] || { rm -f "$T_ROOT/dev/ptmx"; ln -s pts/ptmx "$T_ROOT/dev/ptmx"; }
   mountpoint -q "$T_ROOT/dev/shm" || mount -t tmpfs -o mode=1777,size=256m tmpfs "$T_ROOT/dev/shm"
   local missing=() p installed
+  # shellcheck disable=SC2016 # dpkg-query's own ${field} format
   installed=$(chroot "$T_ROOT" dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' "${T_PKGS[@]}" 2>/dev/null || true)
   for p in "${T_PKGS[@]}"; do grep -qx "ii  $p" <<<"$installed" || missing+=("$p"); done
   if ((${#missing[@]})); then
@@ -161,6 +162,7 @@ EOF
   fi
   cat >"$T_DIR/cluster.env" <<EOF
 export RV_TESTBED_SLURM=24.11
+export RV_TESTBED_NETNS=$T_NS
 export RV_CLUSTER_DIR=$T_DIR
 export RV_SSH_HOST=127.0.0.1
 export RV_SSH_PORT=$T_PORT

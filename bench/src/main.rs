@@ -6,7 +6,7 @@
 //! (killed clients, a killed SSH master, Ctrl-C, a frozen client: how many jobs are left),
 //! `time-to-gpu` (rv's fan-out against a plain `sbatch` and a native multi-partition job on
 //! loaded scenarios, on a compressed clock). `--quick` runs one short trial of each; the full
-//! run writes `BENCHMARKS.md` and `bench/time-to-gpu.svg`.
+//! run writes `BENCHMARKS.md` and `bench/time-to-gpu-<slurm version>.svg`.
 
 // Statistics over a few hundred samples of seconds: float casts lose nothing that matters.
 #![allow(
@@ -36,6 +36,8 @@ pub struct Bench {
     pub bin: PathBuf,
     /// One short trial of each kind.
     pub quick: bool,
+    /// Trials per case instead of each section's full count (`--trials N`).
+    pub trials: Option<usize>,
 }
 
 impl Bench {
@@ -66,9 +68,13 @@ impl Bench {
         ));
     }
 
-    /// Trials per case: 1 quick, else `full`.
+    /// Trials per case: 1 quick, else `--trials N`, else `full`.
     pub fn trials(&self, full: usize) -> usize {
-        if self.quick { 1 } else { full }
+        if self.quick {
+            1
+        } else {
+            self.trials.unwrap_or(full)
+        }
     }
 }
 
@@ -115,6 +121,7 @@ pub fn percentile(v: &mut [f64], p: f64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let mut quick = false;
+    let mut trials = None;
     let mut bin = PathBuf::from("target/release");
     let mut sections = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -122,9 +129,18 @@ fn main() -> anyhow::Result<()> {
         match a.as_str() {
             "--quick" => quick = true,
             "--bin-dir" => bin = PathBuf::from(args.next().context("--bin-dir needs a directory")?),
+            "--trials" => {
+                let n = args.next().context("--trials needs a number")?;
+                trials = Some(
+                    n.parse::<usize>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .with_context(|| format!("--trials: {n:?} is not a positive number"))?,
+                );
+            }
             "overhead" | "bad-input" | "faults" | "time-to-gpu" => sections.push(a),
             other => bail!(
-                "unknown argument {other:?} (--quick, --bin-dir DIR, overhead, bad-input, faults, time-to-gpu)"
+                "unknown argument {other:?} (--quick, --bin-dir DIR, --trials N, overhead, bad-input, faults, time-to-gpu)"
             ),
         }
     }
@@ -138,6 +154,7 @@ fn main() -> anyhow::Result<()> {
         tb,
         bin: std::fs::canonicalize(&bin).with_context(|| bin.display().to_string())?,
         quick,
+        trials,
     };
     let mut tables = Vec::new();
     let mut failures = Vec::new();
@@ -165,7 +182,7 @@ fn main() -> anyhow::Result<()> {
     let text: Vec<String> = tables.iter().map(Table::markdown).collect();
     rv::commands::print_lines(text.iter().map(String::as_str))?;
     if !quick {
-        report::write(&tables, plot.as_deref())?;
+        report::write(&tables, plot.as_ref())?;
         eprintln!("rv-bench: wrote BENCHMARKS.md");
     }
     if !failures.is_empty() {

@@ -7,20 +7,20 @@ const BEGIN: &str = "<!-- bench/run: begin -->";
 const END: &str = "<!-- bench/run: end -->";
 
 /// Rewrites the section between the markers (or appends it): the tables of this run replace
-/// those of the same title, the others stay (so one section can be re-run alone); writes the
-/// plot.
-pub fn write(tables: &[Table], plot: Option<&str>) -> anyhow::Result<()> {
+/// those of the same title, the others stay (so one section, or one Slurm version, can be
+/// re-run alone); writes the plot to its file.
+pub fn write(tables: &[Table], plot: Option<&(String, String)>) -> anyhow::Result<()> {
     let path = std::path::Path::new("BENCHMARKS.md");
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    std::fs::write(path, merged(&old, tables, plot.is_some(), &date()))?;
-    if let Some(svg) = plot {
-        std::fs::write("bench/time-to-gpu.svg", svg)?;
+    std::fs::write(path, merged(&old, tables, &date()))?;
+    if let Some((file, svg)) = plot {
+        std::fs::write(file, svg)?;
     }
     Ok(())
 }
 
 /// `old` with its section rewritten for `tables` (see [`write`]).
-fn merged(old: &str, tables: &[Table], plot: bool, date: &str) -> String {
+fn merged(old: &str, tables: &[Table], date: &str) -> String {
     let (before, section, after) = match (old.find(BEGIN), old.find(END)) {
         (Some(a), Some(b)) if a < b => (&old[..a], &old[a..b], &old[b + END.len()..]),
         _ => (old, "", "\n"),
@@ -36,9 +36,6 @@ fn merged(old: &str, tables: &[Table], plot: bool, date: &str) -> String {
     let mut body = format!(
         "{BEGIN}\n## On the testbed (`bench/run`)\n\nLast run {date} by `bench/run` (release build) against the local testbed on this machine (2 cores).\n\n"
     );
-    if plot || section.contains("time-to-gpu.svg") {
-        body.push_str("![median time to GPU](bench/time-to-gpu.svg)\n\n");
-    }
     for (_, text) in &chunks {
         body.push_str(text.trim_end());
         body.push_str("\n\n");
@@ -85,19 +82,13 @@ mod tests {
         let first = merged(
             "# B\n\nintro\n",
             &[table("One", "1"), table("Two", "2")],
-            false,
             "d1",
         );
         assert!(
             first.starts_with("# B\n\nintro\n\n<!-- bench/run: begin -->"),
             "{first}"
         );
-        let second = merged(
-            &format!("{first}\ntail\n"),
-            &[table("Two", "22")],
-            true,
-            "d2",
-        );
+        let second = merged(&format!("{first}\ntail\n"), &[table("Two", "22")], "d2");
         assert!(
             second.contains("| 1 |") && second.contains("| 22 |"),
             "{second}"
@@ -107,11 +98,11 @@ mod tests {
             second.find("### One") < second.find("### Two"),
             "order kept"
         );
-        assert!(second.contains("Last run d2") && second.contains("time-to-gpu.svg"));
+        assert!(second.contains("Last run d2"));
         assert!(
             second.ends_with("<!-- bench/run: end -->\n\ntail\n"),
             "{second}"
         );
-        assert_eq!(merged(&second, &[table("Two", "22")], true, "d2"), second);
+        assert_eq!(merged(&second, &[table("Two", "22")], "d2"), second);
     }
 }

@@ -263,8 +263,9 @@ fn with_rv(b: &Bench, limit: Duration) -> Option<f64> {
         .map(|s| (s - before).max(0) as f64)
 }
 
-/// Runs the section: tables and the SVG plot.
-pub fn run(b: &Bench) -> (Vec<Table>, String) {
+/// Runs the section on the testbed's Slurm: tables (titled with the version) and the SVG
+/// plot with the file it goes to (`bench/time-to-gpu-<version>.svg`), shown in the first.
+pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
     let scenarios: &[&str] = if b.quick {
         &["a6000-full"]
     } else {
@@ -325,10 +326,12 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
             scenario, &methods, &waits, &censored, trials, limit, &mut bars,
         ));
     }
+    let slurm = &b.tb.slurm;
+    let plot = format!("bench/time-to-gpu-{slurm}.svg");
     let ttg = Table {
-        title: "Time to GPU".into(),
+        title: format!("Time to GPU (Slurm {slurm})"),
         how: format!(
-            "2 GPUs of 40 GB or more for 2 h, {trials} trial(s) per scenario and method, the queue reloaded before each; the testbed clock is compressed {SCALE}x (a Rivanna hour is a minute). Wait = start minus submission on the cluster's clock; `vs rv` is the median wait over rv's."
+            "![median time to GPU on Slurm {slurm}]({plot})\n\n2 GPUs of 40 GB or more for 2 h, {trials} trial(s) per scenario and method, the queue reloaded before each; the testbed clock is compressed {SCALE}x (a Rivanna hour is a minute). Wait = start minus submission on the cluster's clock; `vs rv` is the median wait over rv's."
         ),
         columns: [
             "scenario",
@@ -345,7 +348,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
     };
     let share = |t: &Tally| format!("{:.0} %", 100.0 * t.right as f64 / t.made.max(1) as f64);
     let accuracy = Table {
-        title: "Prediction accuracy".into(),
+        title: format!("Prediction accuracy (Slurm {slurm})"),
         how: "Per scenario, `rv-probe | rv-plan` plan the same request once; then each strategy is submitted alone, as a plain job of its shape, on a freshly loaded queue (in `rv up` the losers are cancelled, which would hide whether they would have started). A prediction is \"now\" when the start is within a minute of the plan (a Rivanna hour), and it held when the job ran within a minute, or did not when \"later\". The plan ranks by the model; `sbatch --test-only` is the probe's cross-check (single-node shapes only).".into(),
         columns: ["source", "predictions", "held", "share", "missed"].map(str::to_owned).to_vec(),
         rows: [("backfill model", &accuracy.model), ("sbatch --test-only", &accuracy.test_only)]
@@ -361,7 +364,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, String) {
             })
             .collect(),
     };
-    (vec![ttg, accuracy], svg(&bars))
+    (vec![ttg, accuracy], (plot, svg(&bars)))
 }
 
 /// The table rows of one scenario, and its bars for the plot.

@@ -129,6 +129,9 @@ fn scenario_idle_notify_setup_then_jobs_mail_their_events() {
     let dir = scratch("jobs");
     let smtp = SmtpSink::start(&dir);
     let site = Site::start(&dir, &smtp.url);
+    // The jobs post their events to the site from the cluster.
+    let port = site.1.rsplit(':').next().unwrap().parse().unwrap();
+    let _reachable = tb.expose(port);
     let state = tb.control_dir("notify");
     let jobs = tb.jobs();
 

@@ -49,6 +49,9 @@ pub struct Testbed {
     /// Which testbed this is (`RV_TESTBED_SLURM`: `22.05`, the default, or `24.11`), as
     /// `testbed/cluster` is told when a test puts a load on it.
     pub slurm: String,
+    /// The network namespace the cluster runs in (`RV_TESTBED_NETNS`), when it is not the
+    /// host's: its loopback is not this machine's, see [`Testbed::expose`].
+    pub netns: Option<String>,
 }
 
 /// What a remote command printed and how it exited.
@@ -138,6 +141,7 @@ impl Testbed {
             user: get("RV_SSH_USER")?,
             key: get("RV_SSH_KEY")?.into(),
             slurm: get("RV_TESTBED_SLURM").unwrap_or_else(|_| "22.05".to_owned()),
+            netns: get("RV_TESTBED_NETNS").ok(),
         })
     }
 
@@ -242,6 +246,41 @@ impl Testbed {
         );
     }
 
+    /// Makes a server the test runs on this machine's `127.0.0.1:port` reachable from the
+    /// cluster (its jobs) at the same address. On a testbed in its own network namespace
+    /// that is an ssh remote forward held open until the guard drops; on the host's own
+    /// loopback there is nothing to do.
+    pub fn expose(&self, port: u16) -> Exposed {
+        if self.netns.is_none() {
+            return Exposed(None);
+        }
+        let forward = format!("127.0.0.1:{port}:127.0.0.1:{port}");
+        let mut child = Command::new("ssh")
+            .arg("-F")
+            .arg(&self.ssh_config)
+            .args(["-N", "-o", "BatchMode=yes", "-o", "ControlMaster=no"])
+            .args(["-o", "ExitOnForwardFailure=yes", "-R", &forward, SSH_ALIAS])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("the ssh client must be installed");
+        // Up once the cluster side answers on the port.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self
+            .ssh(&format!(
+                "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 1)'"
+            ))
+            .ok()
+        {
+            if Instant::now() > deadline || child.try_wait().is_ok_and(|s| s.is_some()) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cannot forward port {port} into the testbed's namespace");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Exposed(Some(child))
+    }
+
     /// A fresh directory for ssh control sockets, private to this test process; on drop
     /// every master in it is told to exit and it is removed, so no ssh process outlives
     /// the test.
@@ -290,6 +329,20 @@ impl Drop for ControlDir {
         }
         let _ = std::fs::remove_dir_all(&self.0);
         let _ = std::fs::remove_file(self.key_file());
+    }
+}
+
+/// A port of this machine reachable from the cluster, while it lives (see
+/// [`Testbed::expose`]).
+#[derive(Debug)]
+pub struct Exposed(Option<std::process::Child>);
+
+impl Drop for Exposed {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
