@@ -143,6 +143,8 @@ t_client() {
   touch "$T_DIR/.rv-cluster"
   install -m 600 "$T_ROOT$T_INNER/ssh/id_ed25519" "$T_DIR/ssh/id_ed25519"
   install -m 644 "$T_ROOT$T_INNER/ssh/id_ed25519.pub" "$T_DIR/ssh/id_ed25519.pub"
+  # The cluster's host key, pinned (a new root has a new one).
+  printf '[127.0.0.1]:%s %s\n' "$T_PORT" "$(cut -d' ' -f1,2 "$T_ROOT$T_INNER/ssh/ssh_host_ed25519_key.pub")" >"$T_DIR/ssh/known_hosts"
   cat >"$T_DIR/ssh/config" <<EOF
 Host rv-cluster 127.0.0.1
   HostName 127.0.0.1
@@ -150,7 +152,7 @@ Host rv-cluster 127.0.0.1
   User $RV_USER
   IdentityFile $T_DIR/ssh/id_ed25519
   IdentitiesOnly yes
-  StrictHostKeyChecking no
+  StrictHostKeyChecking yes
   UserKnownHostsFile $T_DIR/ssh/known_hosts
   LogLevel ERROR
   ControlMaster auto
@@ -158,7 +160,7 @@ Host rv-cluster 127.0.0.1
   ControlPersist 60
 EOF
   if [[ -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then
-    chown "$SUDO_USER" "$T_DIR/ssh" "$T_DIR/ssh/id_ed25519" "$T_DIR/ssh/id_ed25519.pub" "$T_DIR/ssh/config"
+    chown "$SUDO_USER" "$T_DIR/ssh" "$T_DIR/ssh/id_ed25519" "$T_DIR/ssh/id_ed25519.pub" "$T_DIR/ssh/config" "$T_DIR/ssh/known_hosts"
   fi
   cat >"$T_DIR/cluster.env" <<EOF
 export RV_TESTBED_SLURM=24.11
