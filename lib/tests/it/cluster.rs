@@ -5,7 +5,7 @@ use std::time::Duration;
 use rv::cluster::Cluster;
 use rv::profile::Profile;
 use rv::remote::batch::Batch;
-use rv::remote::transport::{Ssh, SshTarget, run_batch};
+use rv::remote::transport::run_batch;
 use rv::slurm::parse::{scontrol, sinfo};
 use rv_testbed::Testbed;
 
@@ -13,14 +13,7 @@ use rv_testbed::Testbed;
 async fn model_of_the_testbed_matches_its_configuration() {
     let Some(tb) = Testbed::get() else { return };
     let dir = tb.control_dir("model");
-    let target = SshTarget {
-        host: rv_testbed::SSH_ALIAS.into(),
-        config_file: Some(tb.ssh_config.clone()),
-        ..SshTarget::default()
-    };
-    let ssh = Ssh::connect(&target, &dir, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let ssh = crate::connect(&tb, &dir).await;
     let mut batch = Batch::new();
     let n = batch.command(sinfo::COMMAND);
     let p = batch.command("scontrol -o show partition");

@@ -2,12 +2,11 @@
 //! odd jobs (`load mixed`), on whichever Slurm the testbed runs.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use rv::backfill;
 use rv::probe::{self, Options};
 use rv::remote::batch::Batch;
-use rv::remote::transport::{Ssh, SshTarget, run_batch};
+use rv::remote::transport::run_batch;
 use rv::slurm::parse::gres::{parse_gpus, total};
 use rv::slurm::parse::job_state::JobState;
 use rv_testbed::Testbed;
@@ -17,14 +16,7 @@ async fn scenario_mixed_model_counts_every_running_gpu_as_sinfo_does() {
     let Some(tb) = Testbed::get() else { return };
     let _mixed = tb.scenario("mixed");
     let dir = tb.control_dir("model-mixed");
-    let target = SshTarget {
-        host: rv_testbed::SSH_ALIAS.into(),
-        config_file: Some(tb.ssh_config.clone()),
-        ..SshTarget::default()
-    };
-    let ssh = Ssh::connect(&target, &dir, Duration::from_secs(30))
-        .await
-        .unwrap();
+    let ssh = crate::connect(&tb, &dir).await;
     let options = Options {
         test_only: false,
         ..Options::default()

@@ -7,13 +7,7 @@ use rv::remote::transport::{Ssh, SshTarget, Transport, TransportError, run_batch
 use rv::slurm::parse::{scontrol, sinfo, squeue, sshare};
 use rv_testbed::Testbed;
 
-fn target(tb: &Testbed) -> SshTarget {
-    SshTarget {
-        host: rv_testbed::SSH_ALIAS.into(),
-        config_file: Some(tb.ssh_config.clone()),
-        ..SshTarget::default()
-    }
-}
+use crate::target;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
