@@ -298,7 +298,7 @@ pub fn parse_reservations(text: &str, clock: &Clock) -> Result<Vec<Reservation>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slurm::parse::test_support::sample;
+    use crate::slurm::parse::test_support::{sample, sample_in};
     use proptest::prelude::*;
 
     const UTC: Clock = Clock {
@@ -372,6 +372,22 @@ mod tests {
         assert_eq!(j.excluded_nodes, ["b1"]);
         assert_eq!(j.sched_nodes, ["c3", "c4"]);
         assert_eq!(j.limit, None);
+    }
+
+    #[test]
+    fn a_partition_without_a_default_time_has_none() {
+        let text = sample_in(
+            "generic-24.11",
+            "busy_scontrol_partition.txt",
+            "scontrol -o show partition",
+        );
+        let parts = parse_partitions(&text).unwrap();
+        let part = |name: &str| parts.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(part("cpu").default_time, None, "DefaultTime=NONE");
+        assert_eq!(part("cpu").max_time, Some(Walltime::from_hours(48)));
+        assert_eq!(part("gpu").default_time, Some(Walltime::from_hours(4)));
+        assert_eq!(part("gpu-debug").default_time, None);
+        assert_eq!(part("gpu-debug").max_time, Some(Walltime::from_hours(1)));
     }
 
     #[test]
