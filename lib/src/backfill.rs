@@ -5,6 +5,7 @@
 //! Slurm 22.05's `sbatch --test-only` ignores the backfill plan, so this model, built from
 //! `squeue`'s planned starts and `SchedNodes`, is rv's primary estimate.
 
+use crate::slurm::parse::gres;
 use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::scontrol::Reservation;
 use crate::slurm::parse::sinfo::Node;
@@ -83,14 +84,11 @@ pub fn timelines(
         .iter()
         .filter(|n| !n.gpus.is_empty())
         .map(|n| {
-            let total: u32 = n.gpus.iter().map(|g| g.count).sum();
-            let used_now: u32 = n
-                .gpus_used
-                .as_ref()
-                .map_or(0, |used| used.iter().map(|g| g.count).sum());
+            let total = gres::total(&n.gpus);
+            let used_now: u32 = n.gpus_used.as_ref().map_or(0, |used| gres::total(used));
             let mut changes = Vec::new();
             for job in jobs {
-                let per_node: u32 = job.gpus_per_node.iter().map(|g| g.count).sum();
+                let per_node = gres::total(&job.gpus_per_node);
                 if per_node == 0 {
                     continue;
                 }

@@ -18,7 +18,7 @@ use crate::slurm::parse::scontrol::{self, Reservation};
 use crate::slurm::parse::sinfo::{self, Node};
 use crate::slurm::parse::squeue::{self, Job};
 use crate::slurm::parse::version::{self, SlurmVersion};
-use crate::slurm::parse::{Unread, sshare};
+use crate::slurm::parse::{Unread, gres, sshare};
 use crate::slurm::time::Clock;
 
 /// The shortest job a window is computed for unless the job is shorter (see
@@ -418,7 +418,7 @@ impl Snapshot {
             .iter()
             .filter(|j| j.user == self.user && j.state == Some(JobState::Running))
         {
-            let per_node: u32 = job.gpus_per_node.iter().map(|g| g.count).sum();
+            let per_node = gres::total(&job.gpus_per_node);
             let gpus = per_node * job.node_count.unwrap_or(1);
             if gpus == 0 {
                 continue;

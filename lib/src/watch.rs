@@ -7,6 +7,7 @@
 //! running ones too.
 
 use crate::records::{Allocation, Event, Strategy};
+use crate::slurm::parse::gres;
 use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::sacct;
 use crate::slurm::parse::squeue::Job;
@@ -279,10 +280,8 @@ pub fn allocation(request: &str, row: &Job, strategy: Option<&Strategy>) -> Opti
         partition: row.partition.clone(),
         nodes: row.nodes.clone(),
         gpu_type: strategy.and_then(|s| s.gpu_type.clone()),
-        gpus_per_node: strategy.map_or_else(
-            || row.gpus_per_node.iter().map(|g| g.count).sum(),
-            |s| s.gpus_per_node,
-        ),
+        gpus_per_node: strategy
+            .map_or_else(|| gres::total(&row.gpus_per_node), |s| s.gpus_per_node),
         start: row.start?,
         end: row.end,
     })
@@ -301,10 +300,8 @@ pub fn allocation_of_ended(
         partition: detail.partition.clone(),
         nodes: detail.nodes.clone(),
         gpu_type: strategy.and_then(|s| s.gpu_type.clone()),
-        gpus_per_node: strategy.map_or_else(
-            || detail.gpus_per_node.iter().map(|g| g.count).sum(),
-            |s| s.gpus_per_node,
-        ),
+        gpus_per_node: strategy
+            .map_or_else(|| gres::total(&detail.gpus_per_node), |s| s.gpus_per_node),
         start: detail.start?,
         end: detail.end,
     })
@@ -317,7 +314,7 @@ pub fn check_gpus(
     strategy: &Strategy,
 ) -> Option<String> {
     for group in allocated {
-        let count: u32 = group.gpus.iter().map(|g| g.count).sum();
+        let count = gres::total(&group.gpus);
         let kinds: Vec<&str> = group
             .gpus
             .iter()

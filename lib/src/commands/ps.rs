@@ -8,7 +8,7 @@ use crate::exit;
 use crate::plan::human;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::slurm::parse::{sacct, squeue};
+use crate::slurm::parse::{gres, sacct, squeue};
 use crate::slurm::time::Walltime;
 
 use super::{Context, fail, print_lines};
@@ -97,8 +97,7 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
                     .map(crate::watch::state_name)
                     .unwrap_or_default(),
                 partition: j.partition.clone(),
-                gpus: j.gpus_per_node.iter().map(|g| g.count).sum::<u32>()
-                    * j.node_count.unwrap_or(1),
+                gpus: gres::total(&j.gpus_per_node) * j.node_count.unwrap_or(1),
                 nodes: j.nodes.clone(),
                 reason: j.reason.as_deref().map(crate::watch::plain_reason),
                 elapsed: j.elapsed.map(Walltime::as_secs),

@@ -78,12 +78,12 @@ pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
             _ => {}
         }
     }
-    if let Some(total) = tres_total {
-        let typed: u32 = out.iter().map(|g| g.count).fold(0, u32::saturating_add);
-        if total > typed {
+    if let Some(all) = tres_total {
+        let typed = total(&out);
+        if all > typed {
             out.push(Gpus {
                 kind: None,
-                count: total - typed,
+                count: all - typed,
             });
         }
     }

@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn reads_gpus_in_the_24_11_spelling() {
         let text = sample_in("testbed-24.11", "busy_squeue_rv.txt", COMMAND);
-        let jobs = parse_jobs(&text, FIELDS, Separator::Char('|'), &UTC).unwrap();
+        let jobs = parse_jobs(&text, FIELDS, SEPARATOR, &UTC).unwrap();
         let job = |name: &str| jobs.iter().find(|j| j.name == name).unwrap();
         let a100 = |count| Gpus {
             kind: Some("a100".into()),
