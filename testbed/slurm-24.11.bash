@@ -55,9 +55,6 @@ t_cluster() {
   t_in "${env[@]}" bash /opt/rv-testbed/cluster "$@"
 }
 
-# t_ours PIDFILE EXE: the recorded pid is alive and runs EXE (a host binary).
-t_ours() { pid_ok "$1" "$2"; }
-
 t_root() {
   if ! command -v debootstrap >/dev/null || ! command -v socat >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
@@ -114,13 +111,13 @@ t_netns() {
 # unix socket).
 t_relay() {
   mkdir -p "$T_RUN"
-  if ! t_ours "$T_RUN/relay-ns.pid" /usr/bin/socat; then
+  if ! pid_ok "$T_RUN/relay-ns.pid" /usr/bin/socat; then
     rm -f "$T_SOCK"
     ip netns exec "$T_NS" setsid socat "UNIX-LISTEN:$T_SOCK,fork,mode=600" TCP:127.0.0.1:2222 \
       </dev/null >>"$T_RUN/relay.log" 2>&1 &
     echo $! >"$T_RUN/relay-ns.pid"
   fi
-  if ! t_ours "$T_RUN/relay-host.pid" /usr/bin/socat; then
+  if ! pid_ok "$T_RUN/relay-host.pid" /usr/bin/socat; then
     if port_busy "$T_PORT"; then
       [[ -n $T_PORT_SET ]] && die "RV_SSH_PORT=$T_PORT is already in use by another process"
       local p; for ((p = 2423; p < 2500; p++)); do port_busy "$p" || break; done
@@ -231,7 +228,7 @@ t_down() {
 t_status() {
   local rc=0 f
   for f in "$T_RUN/relay-ns.pid" "$T_RUN/relay-host.pid"; do
-    if t_ours "$f" /usr/bin/socat; then printf '%-28s %-8s %s\n' "$(basename "$f" .pid)" "$(pid_of "$f")" running
+    if pid_ok "$f" /usr/bin/socat; then printf '%-28s %-8s %s\n' "$(basename "$f" .pid)" "$(pid_of "$f")" running
     else printf '%-28s %-8s %s\n' "$(basename "$f" .pid)" "$(pid_of "$f")" DEAD; rc=1; fi
   done
   if ! mountpoint -q "$T_ROOT/proc" || ! ip netns list | grep -qw "^$T_NS"; then
