@@ -177,7 +177,7 @@ t_up() {
   for ph in t_root t_netns; do t1=$(now); "$ph"; log "  $ph: $(since "$t1")s"; done
   t_cluster up
   for ph in t_relay t_client; do t1=$(now); "$ph"; log "  $ph: $(since "$t1")s"; done
-  ssh -F "$T_DIR/ssh/config" -o BatchMode=yes -o ControlMaster=no rv-cluster true ||
+  ssh -F "$T_DIR/ssh/config" -o BatchMode=yes -o ControlPath=none rv-cluster true ||
     die "the 24.11 testbed does not answer over ssh on 127.0.0.1:$T_PORT"
   log "up (Slurm 24.11) finished in $(since "$t0")s"
   t_info
@@ -212,7 +212,11 @@ t_down() {
   need_root
   # ssh masters of the client config first, so sshd has no sessions left.
   local sock
-  for sock in "$T_DIR"/ssh/cm-*; do [[ -S $sock ]] && ssh -S "$sock" -O exit x >/dev/null 2>&1; done
+  # A master that died with the machine leaves its socket behind: remove it.
+  for sock in "$T_DIR"/ssh/cm-*; do
+    [[ -S $sock ]] || continue
+    ssh -S "$sock" -O exit x >/dev/null 2>&1 || rm -f "$sock"
+  done
   if [[ -d $T_ROOT$T_INNER/run ]] && mountpoint -q "$T_ROOT/proc"; then t_cluster down || true; fi
   t_stop_relays
   local left; left=$(t_left)
