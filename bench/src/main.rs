@@ -64,7 +64,7 @@ impl Bench {
     pub fn cancel(&self, prefix: &str) {
         self.tb.ssh(&format!(
             "squeue -h -u rvtest -o '%i %j' | awk -v p={} 'index($2, p) == 1 {{ print $1 }}' | xargs -r scancel",
-            rv::shell::quote(prefix)
+            rv::util::quote(prefix)
         ));
     }
 

@@ -188,7 +188,7 @@ fn plan_now(b: &Bench, state: &rv_testbed::ControlDir) -> (i64, Vec<Strategy>, V
 fn shape_args(s: &Strategy) -> String {
     rv::script::shape(s)
         .iter()
-        .map(|o| rv::shell::quote(o))
+        .map(|o| rv::util::quote(o))
         .collect::<Vec<_>>()
         .join(" ")
 }

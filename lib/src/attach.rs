@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use crate::remote::transport::SshTarget;
-use crate::shell::quote;
+use crate::util::quote;
 
 /// The `srun` that opens a step inside job `job` on one node (`node`, or the first) with a
 /// pty: a login shell, or `command`. `-N1 -n1` so a multi-node job gives one shell, not one

@@ -1,7 +1,7 @@
 //! From configuration to a connection: the SSH target and site profile of the configured
 //! cluster, or this host when rv runs on the login node.
 
-use std::path::PathBuf;
+
 use std::time::Duration;
 
 use crate::config::{Config, ConfigError};
@@ -74,9 +74,4 @@ impl Transport for Connection {
             Connection::Local(l) => l.round_trips(),
         }
     }
-}
-
-/// The user's home directory.
-pub fn home() -> PathBuf {
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
 }

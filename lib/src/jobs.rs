@@ -87,7 +87,7 @@ pub fn picker_line(j: &Row) -> String {
 /// the newest first, each request's jobs, its id and its name.
 pub fn candidates() -> Vec<clap_complete::CompletionCandidate> {
     let env = |k: &str| std::env::var(k).ok();
-    let root = crate::state::StateDir::default_root(&env, &crate::connect::home());
+    let root = crate::state::StateDir::default_root(&env, &crate::util::home());
     let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> =
         std::fs::read_dir(root.join("requests"))
             .into_iter()

@@ -24,11 +24,12 @@ pub mod remote;
 pub mod run;
 pub mod script;
 pub mod secrets;
-pub mod shell;
+
 pub mod site_tools;
 pub mod slurm;
 pub mod state;
 pub mod style;
 pub mod submit;
 pub mod sync;
+pub mod util;
 pub mod watch;

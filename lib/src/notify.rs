@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::secrets::{hex, unhex};
+use crate::util::{hex, unhex};
 
 /// The events a job (or `rv notify test`) may send.
 pub const EVENTS: &[&str] = &[

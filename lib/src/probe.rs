@@ -11,7 +11,7 @@ use crate::profile::Profile;
 use crate::records::{self, Envelope, Record, WindowSource};
 use crate::remote::batch::{Batch, Reply};
 use crate::remote::transport::{RemoteError, Transport, run_batch};
-use crate::shell::quote;
+use crate::util::quote;
 use crate::slurm::ParseError;
 use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::scontrol::{self, Reservation};

@@ -11,7 +11,7 @@
 //! (a no-op when nothing is missing; it builds what needs the GPU node, such as CUDA
 //! extensions) before the command. Progress lines on stderr start with `rv-progress: `.
 
-use crate::shell::quote;
+use crate::util::quote;
 use crate::sync::Workspace;
 
 /// Snapshots older than this many days are pruned (unless a job still uses them).

@@ -9,7 +9,7 @@
 //! (one task per node, ranks per task), or a chain of checkpointed segments.
 
 use crate::records::{Request, Strategy};
-use crate::shell::quote;
+use crate::util::quote;
 use crate::slurm::time::Walltime;
 
 /// Seconds before a segment's end when the program gets SIGUSR1 to checkpoint (a tenth of

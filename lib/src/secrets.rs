@@ -6,7 +6,7 @@
 //! first use), so a copy of `~/.rv` alone reveals nothing. Values reach a job only through
 //! the request's env file (0600, written before `sbatch`, read and removed by the job).
 
-use std::io::Read;
+use crate::util::random;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -128,33 +128,6 @@ impl Key {
     }
 }
 
-/// `N` random bytes from the OS.
-pub fn random<const N: usize>() -> std::io::Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// The bytes of lowercase or uppercase hex; `None` for anything else.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Encrypts `store` into the file format.
 pub fn seal(store: &Store, key: &Key) -> std::io::Result<Vec<u8>> {
     let nonce: [u8; 12] = random()?;
@@ -197,7 +170,7 @@ pub fn open(bytes: &[u8], key: &Key) -> Option<Store> {
 /// and the store it opens in `state`: what `rv env`, `rv notify` and every submission read.
 pub fn open_store(state: &StateDir) -> Result<(Key, Store), SecretsError> {
     let env = |k: &str| std::env::var(k).ok();
-    let key = Key::load_or_create(&Key::default_path(&env, &crate::connect::home()))?;
+    let key = Key::load_or_create(&Key::default_path(&env, &crate::util::home()))?;
     let store = Store::load(state, &key)?;
     Ok((key, store))
 }

@@ -7,7 +7,7 @@
 use crate::records::{Request, Strategy, Submission};
 use crate::remote::batch::{Batch, Reply, Upload};
 use crate::script::{self, Job, Paths};
-use crate::shell::quote;
+use crate::util::quote;
 use crate::state::StateDir;
 
 /// What one round trip will do, and how to read its reply.

@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::shell::quote;
+use crate::util::quote;
 
 /// Never synced: model weights, checkpoints, caches, dependencies, git's own data.
 pub const DEFAULT_EXCLUDES: &[&str] = &[

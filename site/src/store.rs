@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::Sha256;
 
 use rv::notify::{MAX_SKEW_SECS, Token};
-use rv::secrets::{hex, random, unhex};
+use rv::util::{hex, random, unhex};
 
 /// Codes expire after this many seconds.
 pub const CODE_TTL_SECS: i64 = 15 * 60;

@@ -113,7 +113,7 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
     assert!(!String::from_utf8_lossy(&ps.stdout).contains(needle));
     let logs = tb.ssh(&format!(
         "grep -rlF -- {} /scratch/rvtest/.rv/logs /scratch/rvtest/.rv/requests/{}/*.sh",
-        rv::shell::quote(needle),
+        rv::util::quote(needle),
         a.request
     ));
     assert!(

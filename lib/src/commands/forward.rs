@@ -265,12 +265,12 @@ fn forward(
     let mut batch = Batch::new();
     let addr = batch.command(format!(
         "scontrol -o show node {}",
-        crate::shell::quote(node)
+        crate::util::quote(node)
     ));
     let open = args.auto.then(|| {
         batch.command(format!(
             "srun --jobid={job} --overlap -w {} -N1 -n1 cat /proc/net/tcp /proc/net/tcp6 2>/dev/null",
-            crate::shell::quote(node)
+            crate::util::quote(node)
         ))
     });
     let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()))?;

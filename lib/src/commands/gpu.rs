@@ -38,7 +38,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 shown; 1 no such running job, or the
 
 /// The step that runs `nvidia-smi` on each node of job `id` (of `nodes` nodes).
 pub fn command(id: &str, nodes: usize, args: &[String]) -> String {
-    let extra: Vec<String> = args.iter().map(|a| crate::shell::quote(a)).collect();
+    let extra: Vec<String> = args.iter().map(|a| crate::util::quote(a)).collect();
     format!(
         "srun --jobid={id} --overlap --nodes={n} --ntasks={n} --ntasks-per-node=1 --label env -u CUDA_VISIBLE_DEVICES nvidia-smi {}",
         extra.join(" "),

@@ -155,8 +155,8 @@ echo "rv-section hdquota"
 hdquota 2>/dev/null
 true
 "#,
-        sh = crate::shell::quote(&sh.join("\n")),
-        fish = crate::shell::quote(&fish.join("\n")),
+        sh = crate::util::quote(&sh.join("\n")),
+        fish = crate::util::quote(&fish.join("\n")),
     )
 }
 
@@ -196,7 +196,7 @@ pub fn main(args: &Args) -> ExitCode {
 fn run(args: &Args) -> Result<serde_json::Value, (String, u8)> {
     let usage = |m: String| (m, exit::USAGE);
     let failure = |m: String| (m, exit::FAILURE);
-    let home = crate::connect::home();
+    let home = crate::util::home();
     let env = |k: &str| std::env::var(k).ok();
     let interactive = !args.non_interactive;
     let user = match &args.user {

@@ -12,7 +12,7 @@ use crate::logs::{self, Lines, Stream};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::script::Paths;
-use crate::shell::quote;
+use crate::util::quote;
 use crate::slurm::parse::sacct;
 
 use super::{Context, fail, print_lines};

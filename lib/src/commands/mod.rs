@@ -212,7 +212,7 @@ impl Context {
     /// Failures are reported (stderr and an `error` record) and become the exit code.
     pub fn load(stage: &'static str, local: bool) -> Result<Self, ExitCode> {
         let env = |k: &str| std::env::var(k).ok();
-        let home = connect::home();
+        let home = crate::util::home();
         let config =
             Config::load(&env, &home).map_err(|e| fail(stage, &e.to_string(), CONFIG_EXIT))?;
         let dir = StateDir::open(StateDir::default_root(&env, &home)).map_err(|e| {

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::exit;
 use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
-use crate::secrets::{self, Store, hex, random};
+use crate::secrets::{self, Store};
+use crate::util::{hex, random};
 
 use super::{Context, fail, print_lines};
 

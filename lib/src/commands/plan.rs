@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::config::Config;
-use crate::connect;
+
 use crate::exit;
 use crate::plan::{self, Ask, Considered, Probed};
 use crate::records::{Envelope, Record};
@@ -96,7 +96,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success; 1 nothing can satisfy the r
 /// Runs `rv-plan`.
 pub fn main(args: &Args) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
-    let config = match Config::load(&env, &connect::home()) {
+    let config = match Config::load(&env, &crate::util::home()) {
         Ok(c) => c,
         Err(e) => return fail("rv-plan", &e.to_string(), CONFIG_EXIT),
     };

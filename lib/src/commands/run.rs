@@ -15,7 +15,7 @@ use crate::records::{Envelope, Record};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::run;
-use crate::shell::quote;
+use crate::util::quote;
 use crate::slurm::time::Walltime;
 use crate::sync::{self, Workspace};
 

@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::shell::quote;
+use crate::util::quote;
 use crate::submit::Recorded;
 
 use super::{Context, fail, print_lines};

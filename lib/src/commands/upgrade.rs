@@ -89,7 +89,7 @@ pub fn listed_sum<'a>(sums: &'a str, asset: &str) -> Option<&'a str> {
 
 /// The SHA-256 of `bytes`, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::secrets::hex(&sha2::Sha256::digest(bytes))
+    crate::util::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// Runs `rv upgrade`.

@@ -170,7 +170,7 @@ pub async fn follow(
     records: bool,
 ) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
-    let dir = crate::shell::quote(&target.paths.request_dir(&target.request));
+    let dir = crate::util::quote(&target.paths.request_dir(&target.request));
     let env_file = target.paths.env_file(&target.request);
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
@@ -292,7 +292,7 @@ pub async fn cancel(conn: &Connection, ids: &[u64], env_file: Option<&str>) {
     }
     let mut b = Batch::new();
     let rm = env_file
-        .map(|f| format!("rm -f {}; ", crate::shell::quote(f)))
+        .map(|f| format!("rm -f {}; ", crate::util::quote(f)))
         .unwrap_or_default();
     let scancel = if ids.is_empty() {
         "true".to_owned()

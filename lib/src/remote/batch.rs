@@ -3,7 +3,7 @@
 //! it all with byte counts under a random boundary, so no output can break the framing and
 //! one failing command loses nothing of the others.
 
-use crate::shell::quote;
+use crate::util::quote;
 use crate::slurm::time::Clock;
 
 /// A file to write on the cluster before the commands run.
@@ -245,7 +245,7 @@ fn base64(data: &[u8]) -> String {
 pub fn random_boundary() -> std::io::Result<String> {
     Ok(format!(
         "rv-{}",
-        crate::secrets::hex(&crate::secrets::random::<16>()?)
+        crate::util::hex(&crate::util::random::<16>()?)
     ))
 }
 

@@ -1,5 +1,10 @@
-//! Quoting for POSIX shells: every value rv puts into a command line goes through [`quote`].
+//! Helpers with no domain, at the bottom of the module graph: shell quoting, random bytes,
+//! hex and the home directory. They depend on nothing else in rv.
 
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Quoting for POSIX shells: every value rv puts into a command line goes through here.
 /// Quotes `s` as one word for `sh`, `bash` and `zsh`: bare when it is made only of safe
 /// characters, otherwise in single quotes with embedded single quotes as `'\''`.
 pub fn quote(s: &str) -> String {
@@ -8,6 +13,39 @@ pub fn quote(s: &str) -> String {
         return s.to_owned();
     }
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+
+/// `N` random bytes from the OS.
+pub fn random<const N: usize>() -> std::io::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The bytes of lowercase or uppercase hex; `None` for anything else.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The user's home directory.
+pub fn home() -> PathBuf {
+    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
 }
 
 #[cfg(test)]
