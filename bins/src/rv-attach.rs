@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::attach::main(&rv::commands::attach::Args::parse())
+    rv::commands::main(&rv::commands::attach::Args::parse())
 }

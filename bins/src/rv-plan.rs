@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::plan::main(&rv::commands::plan::Args::parse())
+    rv::commands::main(&rv::commands::plan::Args::parse())
 }

@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::probe::main(&rv::commands::probe::Args::parse())
+    rv::commands::main(&rv::commands::probe::Args::parse())
 }

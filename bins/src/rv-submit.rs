@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::submit::main(&rv::commands::submit::Args::parse())
+    rv::commands::main(&rv::commands::submit::Args::parse())
 }

@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::sync::main(&rv::commands::sync::Args::parse())
+    rv::commands::main(&rv::commands::sync::Args::parse())
 }

@@ -3,5 +3,5 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    rv::commands::watch::main(&rv::commands::watch::Args::parse())
+    rv::commands::main(&rv::commands::watch::Args::parse())
 }

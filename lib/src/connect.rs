@@ -1,7 +1,6 @@
 //! From configuration to a connection: the SSH target and site profile of the configured
 //! cluster, or this host when rv runs on the login node.
 
-
 use std::time::Duration;
 
 use crate::config::{Config, ConfigError};

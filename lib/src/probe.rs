@@ -11,7 +11,6 @@ use crate::profile::Profile;
 use crate::records::{self, Envelope, Record, WindowSource};
 use crate::remote::batch::{Batch, Reply};
 use crate::remote::transport::{RemoteError, Transport, run_batch};
-use crate::util::quote;
 use crate::slurm::ParseError;
 use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::scontrol::{self, Reservation};
@@ -20,6 +19,7 @@ use crate::slurm::parse::squeue::{self, Job};
 use crate::slurm::parse::version::{self, SlurmVersion};
 use crate::slurm::parse::{Unread, gres, sshare};
 use crate::slurm::time::Clock;
+use crate::util::quote;
 
 /// The shortest job a window is computed for unless the job is shorter (see
 /// [`shortest_window`]), and the `--test-only` bisection's lower bound.

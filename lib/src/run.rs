@@ -11,8 +11,8 @@
 //! (a no-op when nothing is missing; it builds what needs the GPU node, such as CUDA
 //! extensions) before the command. Progress lines on stderr start with `rv-progress: `.
 
-use crate::util::quote;
 use crate::sync::Workspace;
+use crate::util::quote;
 
 /// Snapshots older than this many days are pruned (unless a job still uses them).
 pub const SNAPSHOT_DAYS: u32 = 7;

@@ -9,8 +9,8 @@
 //! (one task per node, ranks per task), or a chain of checkpointed segments.
 
 use crate::records::{Request, Strategy};
-use crate::util::quote;
 use crate::slurm::time::Walltime;
+use crate::util::quote;
 
 /// Seconds before a segment's end when the program gets SIGUSR1 to checkpoint (a tenth of
 /// shorter segments).

@@ -7,8 +7,8 @@
 use crate::records::{Request, Strategy, Submission};
 use crate::remote::batch::{Batch, Reply, Upload};
 use crate::script::{self, Job, Paths};
-use crate::util::quote;
 use crate::state::StateDir;
+use crate::util::quote;
 
 /// What one round trip will do, and how to read its reply.
 #[derive(Debug)]

@@ -6,10 +6,9 @@ use clap::Parser;
 
 use crate::attach;
 use crate::connect::Connection;
-use crate::exit;
 use crate::records::Record;
 
-use super::{Context, Input, fail};
+use super::{Context, Error, Input, Run};
 
 /// Open a shell inside an allocation.
 ///
@@ -36,40 +35,39 @@ pub struct Args {
 pub const EXIT_CODES: &str =
     "Exit codes: the shell's (or command's) own; 1 the job could not be reached; 2 no job given.";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-attach";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-attach`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let job = match args.job {
         Some(j) => j,
         None => {
-            let input = match Input::read("rv-attach") {
-                Ok(i) => i,
-                Err(code) => return code,
-            };
+            let input = Input::read()?;
             let found = input.records().find_map(|r| match r {
                 Record::Allocation(a) => Some(a.job_id),
                 _ => None,
             });
-            match found {
-                Some(j) => j,
-                None => {
-                    return fail(
-                        "rv-attach",
-                        "no job: give a job id or pipe an `allocation` record in",
-                        exit::USAGE,
-                    );
-                }
-            }
+            found.ok_or_else(|| {
+                Error::usage("no job: give a job id or pipe an `allocation` record in")
+            })?
         }
     };
-    let ctx = match Context::load("rv-attach", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let ctx = Context::load("rv-attach", args.local)?;
     run(&ctx, job, args.node.as_deref(), &args.command)
 }
 
 /// Opens the step in `job` and waits for it: the shell's exit code.
-pub fn run(ctx: &Context, job: u64, node: Option<&str>, command: &[String]) -> ExitCode {
+pub fn run(
+    ctx: &Context,
+    job: u64,
+    node: Option<&str>,
+    command: &[String],
+) -> Result<ExitCode, Error> {
     let remote = attach::srun(job, node, command);
     let status = match &ctx.target {
         None => std::process::Command::new("sh")
@@ -78,9 +76,7 @@ pub fn run(ctx: &Context, job: u64, node: Option<&str>, command: &[String]) -> E
             .status(),
         Some(target) => {
             // Make sure the master is up; then ssh rides it with a terminal.
-            if let Err(e) = ctx.remote(async |_: &Connection| Ok(())) {
-                return fail("rv-attach", &e, exit::FAILURE);
-            }
+            ctx.remote(async |_: &Connection| Ok(()))?;
             let control = target.control_path(&ctx.state.control_dir());
             std::process::Command::new("ssh")
                 .args(attach::ssh_args(&control, target, &remote))
@@ -88,7 +84,9 @@ pub fn run(ctx: &Context, job: u64, node: Option<&str>, command: &[String]) -> E
         }
     };
     match status {
-        Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
-        Err(e) => fail("rv-attach", &format!("cannot run ssh: {e}"), exit::FAILURE),
+        Ok(s) => Ok(ExitCode::from(
+            u8::try_from(s.code().unwrap_or(1)).unwrap_or(1),
+        )),
+        Err(e) => Err(Error::internal(format!("cannot run ssh: {e}"))),
     }
 }

@@ -4,14 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::profile::Profile;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::site_tools;
 use crate::slurm::time::Walltime;
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Estimate the service units a request costs.
 ///
@@ -109,20 +108,21 @@ pub fn prices(
         .collect())
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv cost";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv cost`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let time = match Walltime::from_user(&args.time) {
         Ok(t) => t,
-        Err(e) => return fail("rv cost", &format!("--time: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = match Context::load("rv cost", args.local || args.offline) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let profile = match ctx.profile(&ctx.host()) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let ctx = Context::load("rv cost", args.local || args.offline)?;
+    let profile = ctx.profile(&ctx.host())?;
     #[allow(clippy::cast_precision_loss)]
     let hours = time.as_secs() as f64 / 3600.0;
     let prices = match prices(
@@ -133,19 +133,18 @@ pub fn main(args: &Args) -> ExitCode {
         args.gpu_type.as_deref(),
     ) {
         Ok(p) => p,
-        Err(e) => return fail("rv cost", &e, exit::USAGE),
+        Err(e) => return Err(Error::usage(e)),
     };
     let allocations = if args.offline {
         Vec::new()
     } else {
         let mut b = Batch::new();
         let i = b.command("allocations");
-        match ctx.remote(async |c| run_batch(c, &b).await.map_err(|e| e.to_string())) {
-            Ok(r) if r.outputs[i].ok() => {
-                site_tools::parse_allocations(&r.outputs[i].stdout).unwrap_or_default()
-            }
-            Ok(_) => Vec::new(),
-            Err(e) => return fail("rv cost", &e, exit::FAILURE),
+        let r = ctx.remote(async |c| Ok(run_batch(c, &b).await?))?;
+        if r.outputs[i].ok() {
+            site_tools::parse_allocations(&r.outputs[i].stdout).unwrap_or_default()
+        } else {
+            Vec::new()
         }
     };
     let account = ctx.config.defaults.account.as_deref();
@@ -158,7 +157,7 @@ pub fn main(args: &Args) -> ExitCode {
             "account": balance.map(|b| &b.account), "available": balance.map(|b| b.available),
         });
         let _ = print_lines([v.to_string().as_str()]);
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let what = if args.gpu == 0 {
         format!("{} cores", args.cpus)
@@ -186,7 +185,7 @@ pub fn main(args: &Args) -> ExitCode {
         ));
     }
     let _ = print_lines(lines.iter().map(String::as_str));
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::exit;
 use crate::secrets::{self, Store};
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Manage the variables and secrets injected into jobs.
 ///
@@ -69,20 +68,24 @@ pub enum Action {
 pub const EXIT_CODES: &str = "Exit codes: 0 done; 1 the store or key could not be read or written, \
      or a name to remove was not set; 2 bad flags, a bad name or a bad .env line (nothing changed).";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv env";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv env`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv env", true) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (key, mut store) = match secrets::open_store(&ctx.state) {
-        Ok(opened) => opened,
-        Err(e) => return fail("rv env", &e.to_string(), exit::FAILURE),
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv env", true)?;
+    let (key, mut store) = secrets::open_store(&ctx.state)?;
     let secret_flag =
         |name: &str, secret: bool, plain: bool| secret || (!plain && secrets::looks_secret(name));
     let changed: Vec<String> = match &args.action {
-        Action::List => return list(&store, args.json),
+        Action::List => {
+            list(&store, args.json);
+            return Ok(ExitCode::SUCCESS);
+        }
         Action::Set {
             name,
             value,
@@ -91,14 +94,11 @@ pub fn main(args: &Args) -> ExitCode {
         } => {
             let value = match value {
                 Some(v) => v.clone(),
-                None => match read_value(name) {
-                    Ok(v) => v,
-                    Err(e) => return fail("rv env", &e, exit::FAILURE),
-                },
+                None => read_value(name).map_err(Error::internal)?,
             };
-            if let Err(e) = store.set(name, &value, secret_flag(name, *secret, *plain)) {
-                return fail("rv env", &e.to_string(), exit::USAGE);
-            }
+            store
+                .set(name, &value, secret_flag(name, *secret, *plain))
+                .map_err(Error::usage)?;
             vec![name.clone()]
         }
         Action::Rm { names } => {
@@ -108,11 +108,7 @@ pub fn main(args: &Args) -> ExitCode {
                 .map(String::as_str)
                 .collect();
             if !missing.is_empty() {
-                return fail(
-                    "rv env",
-                    &format!("not set: {}", missing.join(", ")),
-                    exit::FAILURE,
-                );
+                return Err(Error::job(format!("not set: {}", missing.join(", "))));
             }
             names.clone()
         }
@@ -129,11 +125,11 @@ pub fn main(args: &Args) -> ExitCode {
             };
             let text = match text {
                 Ok(t) => t,
-                Err(e) => return fail("rv env", &format!("{file}: {e}"), exit::USAGE),
+                Err(e) => return Err(Error::usage(format!("{file}: {e}"))),
             };
             let vars = match secrets::parse_dotenv(&text) {
                 Ok(v) => v,
-                Err(e) => return fail("rv env", &format!("{file}: {e}"), exit::USAGE),
+                Err(e) => return Err(Error::usage(format!("{file}: {e}"))),
             };
             for (name, value) in &vars {
                 store
@@ -143,24 +139,22 @@ pub fn main(args: &Args) -> ExitCode {
             vars.into_iter().map(|(n, _)| n).collect()
         }
     };
-    if let Err(e) = store.save(&ctx.state, &key) {
-        return fail("rv env", &e.to_string(), exit::FAILURE);
-    }
+    store.save(&ctx.state, &key)?;
     if args.json {
         let out = serde_json::json!({ "changed": changed, "vars": store.masked() });
         let _ = print_lines([out.to_string().as_str()]);
     } else {
         eprintln!("rv env: {} ({} set)", changed.join(", "), store.vars.len());
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
-fn list(store: &Store, json: bool) -> ExitCode {
+fn list(store: &Store, json: bool) {
     let masked = store.masked();
     if json {
         let out = serde_json::json!({ "vars": masked });
         let _ = print_lines([out.to_string().as_str()]);
-        return ExitCode::SUCCESS;
+        return;
     }
     if masked.is_empty() {
         eprintln!("rv env: nothing set; `rv env set NAME` reads a value from stdin");
@@ -173,7 +167,6 @@ fn list(store: &Store, json: bool) -> ExitCode {
         })
         .collect();
     let _ = print_lines(lines.iter().map(String::as_str));
-    ExitCode::SUCCESS
 }
 
 /// Reads a value from stdin: without echo on a terminal, else everything up to EOF with
@@ -206,11 +199,12 @@ fn read_value(name: &str) -> Result<String, String> {
 /// The variables every job of this user gets (empty when nothing was ever set; no key is
 /// created just to find that out). `notifications.enabled = false` holds back the
 /// notification URL and token, so jobs send no events.
-pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, String> {
+pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, Error> {
     if !ctx.state.root().join(secrets::STORE).exists() {
         return Ok(Vec::new());
     }
-    let (_, store) = secrets::open_store(&ctx.state).map_err(|e| e.to_string())?;
+    let (_, store) =
+        secrets::open_store(&ctx.state).map_err(|e| Error::from(e).context("rv env"))?;
     Ok(for_jobs(store.pairs(), &ctx.config.notifications))
 }
 

@@ -4,13 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::util::quote;
 use crate::slurm::time::Walltime;
+use crate::util::quote;
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Run a command on the login node.
 ///
@@ -43,29 +42,28 @@ pub struct Args {
 pub const EXIT_CODES: &str = "Exit codes: the command's own (124 when it timed out); 1 the cluster could not be reached; \
      2 bad flags or configuration.";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv exec";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv exec`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let limit = match Walltime::from_user(&args.timeout) {
         Ok(t) => t.as_secs().max(1),
-        Err(e) => return fail("rv exec", &format!("--timeout: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    if let Some(code) = super::refuse_flag_as_command("rv exec", &args.command) {
-        return code;
-    }
-    let ctx = match Context::load("rv exec", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    super::refuse_flag_as_command("rv exec", &args.command)?;
+    let ctx = Context::load("rv exec", args.local)?;
     let command = crate::run::command_line(&args.command);
     let mut batch = Batch::new();
     let i = batch.command(format!(
         "cd && timeout -k 5 {limit} bash -lc {} </dev/null",
         quote(&command)
     ));
-    let reply = match ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string())) {
-        Ok(r) => r,
-        Err(e) => return fail("rv exec", &e, exit::FAILURE),
-    };
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let out = &reply.outputs[i];
     if args.json {
         let v =
@@ -79,5 +77,7 @@ pub fn main(args: &Args) -> ExitCode {
             eprintln!("rv exec: killed after {}", args.timeout);
         }
     }
-    ExitCode::from(u8::try_from(out.code.clamp(0, 255)).unwrap_or(1))
+    Ok(ExitCode::from(
+        u8::try_from(out.code.clamp(0, 255)).unwrap_or(1),
+    ))
 }

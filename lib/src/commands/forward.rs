@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::{SshTarget, run_batch};
 
-use super::{Context, choose_job, fail, print_lines};
+use super::{Context, Error, Run, choose_job, print_lines};
 
 /// Ports rv looks for with `--auto`: the Ray dashboard, Jupyter, `TensorBoard`, vLLM, Gradio.
 pub const AUTO_PORTS: &[(u16, &str)] = &[
@@ -194,12 +193,16 @@ pub fn stop(ctx: &Context, jobs: Option<&[String]>) -> Vec<Forward> {
     removed
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv forward";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv forward`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv forward", false) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv forward", false)?;
     if args.list || args.stop {
         let shown = if args.stop {
             stop(&ctx, args.job.as_ref().map(std::slice::from_ref))
@@ -217,42 +220,28 @@ pub fn main(args: &Args) -> ExitCode {
                 );
             }
         }
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let mut ports = Vec::new();
     for p in &args.ports {
-        match parse_port(p) {
-            Ok(pair) => ports.push(pair),
-            Err(e) => return fail("rv forward", &e, exit::USAGE),
-        }
+        ports.push(parse_port(p).map_err(Error::usage)?);
     }
     if ports.is_empty() && !args.auto {
-        return fail(
-            "rv forward",
-            "give ports (8888, 18888:8888) or --auto",
-            exit::USAGE,
-        );
+        return Err(Error::usage("give ports (8888, 18888:8888) or --auto"));
     }
-    let job = match choose_job(&ctx, args.job.as_deref()) {
-        Ok(j) if j.state == "RUNNING" => j,
-        Ok(j) => {
-            return fail(
-                "rv forward",
-                &format!("job {} is {}, not running", j.job_id, j.state),
-                exit::FAILURE,
-            );
-        }
-        Err(e) => return fail("rv forward", &e, exit::FAILURE),
-    };
+    let job = choose_job(&ctx, args.job.as_deref())?;
+    if job.state != "RUNNING" {
+        return Err(Error::job(format!(
+            "job {} is {}, not running",
+            job.job_id, job.state
+        )));
+    }
     let node = args
         .node
         .clone()
         .or_else(|| job.nodes.first().cloned())
         .unwrap_or_default();
-    match forward(&ctx, &job.job_id, &node, ports, args) {
-        Ok(code) => code,
-        Err(e) => fail("rv forward", &e, exit::FAILURE),
-    }
+    forward(&ctx, &job.job_id, &node, ports, args)
 }
 
 fn forward(
@@ -261,7 +250,7 @@ fn forward(
     node: &str,
     mut ports: Vec<(u16, u16)>,
     args: &Args,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, Error> {
     let mut batch = Batch::new();
     let addr = batch.command(format!(
         "scontrol -o show node {}",
@@ -273,7 +262,7 @@ fn forward(
             crate::util::quote(node)
         ))
     });
-    let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()))?;
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let address = node_addr(&reply.outputs[addr].stdout).unwrap_or_else(|| node.to_owned());
     if let Some(i) = open {
         let live = listening(&reply.outputs[i].stdout);
@@ -284,20 +273,20 @@ fn forward(
             }
         }
         if ports.is_empty() {
-            return Err(format!(
+            return Err(Error::job(format!(
                 "none of the usual ports ({}) listens on {node}",
                 AUTO_PORTS
                     .iter()
                     .map(|(p, _)| p.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
     }
     let target = ctx
         .target
         .as_ref()
-        .ok_or("forwarding needs an SSH connection")?;
+        .ok_or_else(|| Error::usage("forwarding needs an SSH connection"))?;
     let socket = target.control_path(&ctx.state.control_dir());
     let forwards: Vec<Forward> = ports
         .iter()
@@ -315,7 +304,7 @@ fn forward(
             for a in &added {
                 let _ = control(target, &socket, "cancel", a);
             }
-            return Err(e);
+            return Err(Error::cluster(e));
         }
         added.push(f.clone());
         record(ctx, job, &added);
@@ -329,16 +318,16 @@ fn forward(
             f.local, f.remote
         );
     }
-    let code = wait_for_end(ctx, job);
+    let ended = wait_for_end(ctx, job);
     let jobs = [job.to_owned()];
     stop(ctx, Some(&jobs));
     eprintln!("rv forward: forwards of job {job} removed");
-    Ok(code)
+    ended.map(|()| ExitCode::SUCCESS)
 }
 
 /// Waits until the job leaves the running state (one round trip every 10 s) or Ctrl-C.
-fn wait_for_end(ctx: &Context, job: &str) -> ExitCode {
-    let watched = ctx.remote(async |c| {
+fn wait_for_end(ctx: &Context, job: &str) -> Result<(), Error> {
+    ctx.remote(async |c| {
         let mut interrupt = std::pin::pin!(super::watch::interrupted());
         loop {
             let mut b = Batch::new();
@@ -346,16 +335,15 @@ fn wait_for_end(ctx: &Context, job: &str) -> ExitCode {
             if let Ok(r) = run_batch(c, &b).await {
                 if !r.outputs[i].stdout.trim().starts_with("RUNNING") {
                     eprintln!("rv forward: job {job} ended");
-                    return Ok(ExitCode::SUCCESS);
+                    return Ok(());
                 }
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(10)) => {}
-                () = &mut interrupt => return Ok(ExitCode::from(exit::INTERRUPTED)),
+                () = &mut interrupt => return Err(Error::interrupted()),
             }
         }
-    });
-    watched.unwrap_or(ExitCode::from(exit::FAILURE))
+    })
 }
 
 #[cfg(test)]

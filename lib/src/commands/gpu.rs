@@ -4,11 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 
-use super::{Context, choose_job, fail, print_lines};
+use super::{Context, Error, Run, choose_job, print_lines};
 
 /// Show nvidia-smi for every node of a job.
 ///
@@ -48,36 +47,32 @@ pub fn command(id: &str, nodes: usize, args: &[String]) -> String {
     .to_owned()
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv gpu";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv gpu`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv gpu", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let job = match choose_job(&ctx, args.job.as_deref()) {
-        Ok(j) => j,
-        Err(e) => return fail("rv gpu", &e, exit::FAILURE),
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv gpu", args.local)?;
+    let job = choose_job(&ctx, args.job.as_deref())?;
     if job.state != "RUNNING" {
-        return fail(
-            "rv gpu",
-            &format!("job {} is {}, not running", job.job_id, job.state),
-            exit::FAILURE,
-        );
+        return Err(Error::job(format!(
+            "job {} is {}, not running",
+            job.job_id, job.state
+        )));
     }
     let mut batch = Batch::new();
     let i = batch.command(command(&job.job_id, job.nodes.len(), &args.args));
-    let reply = match ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string())) {
-        Ok(r) => r,
-        Err(e) => return fail("rv gpu", &e, exit::FAILURE),
-    };
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let out = &reply.outputs[i];
     if !out.ok() {
-        return fail(
-            "rv gpu",
-            &format!("nvidia-smi failed: {}", out.stderr.trim()),
-            exit::FAILURE,
-        );
+        return Err(Error::job(format!(
+            "nvidia-smi failed: {}",
+            out.stderr.trim()
+        )));
     }
     let mut lines = crate::logs::Lines::new(true, job.nodes.clone(), None);
     let mut shown = lines.feed(&out.stdout);
@@ -100,7 +95,7 @@ pub fn main(args: &Args) -> ExitCode {
     } else {
         let _ = print_lines(shown.iter().map(String::as_str));
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

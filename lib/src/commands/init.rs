@@ -6,13 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::{SshTarget, run_batch};
 use crate::site_tools;
 use crate::state::StateDir;
 
-use super::{fail, print_lines};
+use super::{Error, Run, print_lines};
 
 /// The marker lines around what rv writes into other people's files.
 pub const BEGIN: &str = "# >>> rv >>>";
@@ -180,22 +179,29 @@ fn ask(question: &str, default: Option<&str>) -> Option<String> {
     }
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv init";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv init`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     match run(args) {
         Ok(summary) => {
             if args.json {
                 let _ = print_lines([summary.to_string().as_str()]);
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Err((message, code)) => fail("rv init", &message, code),
+        Err(e) => Err(e),
     }
 }
 
-fn run(args: &Args) -> Result<serde_json::Value, (String, u8)> {
-    let usage = |m: String| (m, exit::USAGE);
-    let failure = |m: String| (m, exit::FAILURE);
+fn run(args: &Args) -> Result<serde_json::Value, Error> {
+    let usage = Error::usage;
+    let failure = Error::cluster;
     let home = crate::util::home();
     let env = |k: &str| std::env::var(k).ok();
     let interactive = !args.non_interactive;
@@ -203,8 +209,8 @@ fn run(args: &Args) -> Result<serde_json::Value, (String, u8)> {
         Some(u) => u.clone(),
         None if interactive => ask("Your computing ID (user name on the cluster)", None)
             .filter(|u| !u.is_empty())
-            .ok_or_else(|| usage("--user: needed".into()))?,
-        None => return Err(usage("--user: needed with --non-interactive".into())),
+            .ok_or_else(|| usage("--user: needed"))?,
+        None => return Err(usage("--user: needed with --non-interactive")),
     };
     let ssh_dir = home.join(".ssh");
     let identity = match &args.identity {
@@ -227,7 +233,7 @@ fn run(args: &Args) -> Result<serde_json::Value, (String, u8)> {
     let state = StateDir::open(StateDir::default_root(&env, &home))
         .map_err(|e| failure(format!("state directory: {e}")))?;
     let scratch_default = format!("/scratch/{user}");
-    let reply = remote(&target, state, &remote_setup_script(&scratch_default)).map_err(failure)?;
+    let reply = remote(&target, state, &remote_setup_script(&scratch_default))?;
     let home_remote = reply
         .lines()
         .find_map(|l| l.strip_prefix("home="))
@@ -416,7 +422,7 @@ fn ensure_key_accepted(
 
 /// Runs `script` on the cluster over rv's usual connection (the config file is being
 /// written, so the context is made here rather than loaded).
-fn remote(target: &SshTarget, state: StateDir, script: &str) -> Result<String, String> {
+fn remote(target: &SshTarget, state: StateDir, script: &str) -> Result<String, Error> {
     let ctx = super::Context {
         stage: "rv init",
         config: crate::config::Config::default(),
@@ -425,15 +431,15 @@ fn remote(target: &SshTarget, state: StateDir, script: &str) -> Result<String, S
     };
     let mut b = Batch::new();
     let i = b.command(script.to_owned());
-    let reply = ctx.remote(async |conn| run_batch(conn, &b).await.map_err(|e| e.to_string()))?;
+    let reply = ctx.remote(async |conn| Ok(run_batch(conn, &b).await?))?;
     let out = &reply.outputs[i];
     if out.ok() {
         Ok(out.stdout.clone())
     } else {
-        Err(format!(
+        Err(Error::cluster(format!(
             "setting up the cluster side failed: {}",
             out.stderr.trim()
-        ))
+        )))
     }
 }
 

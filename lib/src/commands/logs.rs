@@ -7,15 +7,14 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::connect::Connection;
-use crate::exit;
 use crate::logs::{self, Lines, Stream};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::script::Paths;
-use crate::util::quote;
 use crate::slurm::parse::sacct;
+use crate::util::quote;
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Show or follow a job's output.
 ///
@@ -83,12 +82,16 @@ pub struct LogJob {
     pub request_dir: Option<String>,
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv logs";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv logs`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv logs", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv logs", args.local)?;
     let streams: Vec<Stream> = match (args.out, args.err) {
         (false, true) => vec![Stream::Err],
         (true, true) => vec![Stream::Out, Stream::Err],
@@ -127,10 +130,9 @@ pub fn main(args: &Args) -> ExitCode {
         };
         Ok(follow_job(conn, &paths, job, follow).await)
     });
-    match result {
-        Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
-        Err(e) => fail("rv logs", &e, exit::FAILURE),
-    }
+    Ok(ExitCode::from(
+        u8::try_from(result?.clamp(0, 255)).unwrap_or(1),
+    ))
 }
 
 /// Prints what was read.
@@ -180,7 +182,7 @@ pub async fn resolve(
     want: Option<u64>,
     streams: &[Stream],
     tail: Option<usize>,
-) -> Result<(LogJob, Vec<String>), String> {
+) -> Result<(LogJob, Vec<String>), Error> {
     let find = format!(
         "logs={logs}; want={want}; if [ -n \"$want\" ]; then f=$(ls -t \"$logs\"/*-\"$want\".out 2>/dev/null | head -n 1); \
          else f=$(ls -t \"$logs\"/*.out 2>/dev/null | head -n 1); fi; \
@@ -208,13 +210,13 @@ pub async fn resolve(
             ))
         })
         .collect();
-    let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
+    let reply = run_batch(conn, &batch).await?;
     let out = &reply.outputs[meta];
     if !out.ok() {
-        return Err(out.stderr.trim().to_owned());
+        return Err(Error::job(out.stderr.trim()));
     }
     let job = parse_meta(&out.stdout, &reply.clock)
-        .ok_or("the cluster's answer about the job was garbled")?;
+        .ok_or_else(|| Error::cluster("the cluster's answer about the job was garbled"))?;
     let texts = reads
         .iter()
         .map(|&i| reply.outputs[i].stdout.clone())
@@ -375,7 +377,7 @@ pub async fn follow_job(conn: &Connection, paths: &Paths, mut job: LogJob, how: 
             () = tokio::time::sleep(pause) => {}
             () = &mut interrupt => {
                 eprintln!("rv logs: stopped following; job {} keeps running (`rv logs -f {}` to follow again, `rv stop {}` to cancel it)", job.id, job.id, job.id);
-                return i32::from(exit::INTERRUPTED);
+                return i32::from(crate::exit::INTERRUPTED);
             }
         }
     }
@@ -478,19 +480,14 @@ fn emit(lines: &[String], stream: Stream, job: u64, json: bool) {
 }
 
 /// `--search`: matching lines of every rv log, `file:line:text`.
-async fn search(
-    conn: &Connection,
-    paths: &Paths,
-    pattern: &str,
-    json: bool,
-) -> Result<i32, String> {
+async fn search(conn: &Connection, paths: &Paths, pattern: &str, json: bool) -> Result<i32, Error> {
     let mut batch = Batch::new();
     let i = batch.command(format!(
         "cd {} 2>/dev/null || exit 0; grep -nIE -- {} ./*.out ./*.err 2>/dev/null | sed 's|^\\./||' | head -n 2000; true",
         quote(&paths.logs()),
         quote(pattern)
     ));
-    let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
+    let reply = run_batch(conn, &batch).await?;
     let text = &reply.outputs[i].stdout;
     if json {
         let hits: Vec<String> = text

@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod cost;
 pub mod env;
+mod error;
 pub mod exec;
 pub mod forward;
 pub mod gpu;
@@ -28,42 +29,49 @@ use std::process::ExitCode;
 
 use crate::config::Config;
 use crate::connect::{self, Connection};
-use crate::exit;
 use crate::profile::Profile;
-use crate::records::{Envelope, ErrorRecord, Line, Record, RecordError, read_line};
+use crate::records::{Envelope, Line, Record, RecordError, read_line};
 use crate::remote::transport::SshTarget;
 use crate::state::StateDir;
+
+pub use error::{Error, Kind};
+
+/// A command's rim: its flags (the type implementing this), its name in messages, and how
+/// it runs. Its failures are reported in one place, [`main`].
+pub trait Run {
+    /// The name in messages and `error` records: `rv up`, `rv-probe`.
+    const STAGE: &'static str;
+
+    /// Runs the command: its exit code (a shell's or remote command's own, or success), or
+    /// why it failed.
+    fn run(&self) -> Result<ExitCode, Error>;
+}
+
+/// Runs a command and reports its failure: what a binary's `main` returns.
+pub fn main<C: Run>(command: &C) -> ExitCode {
+    command.run().unwrap_or_else(|e| e.report(C::STAGE))
+}
 
 /// Runs the built-in subcommand `rv <name>`; `None` when `name` is not built in.
 pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
     use clap::FromArgMatches;
     Some(match name {
-        "up" => up::main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "cost" => cost::main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "env" => env::main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "logs" => logs::main(&logs::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "run" => run::main(&run::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "status" => {
-            status::main(&status::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
-        }
-        "exec" => exec::main(&exec::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "forward" => {
-            forward::main(&forward::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
-        }
-        "init" => init::main(&init::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "notify" => {
-            notify::main(&notify::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
-        }
-        "gpu" => gpu::main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "ssh" => ssh::main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "attach" => ssh::attach_main(
-            &ssh::AttachArgs::from_arg_matches(matches).unwrap_or_else(|e| e.exit()),
-        ),
-        "upgrade" => {
-            upgrade::main(&upgrade::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit()))
-        }
-        "ps" => ps::main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "stop" => stop::main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "up" => main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "cost" => main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "env" => main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "logs" => main(&logs::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "run" => main(&run::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "status" => main(&status::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "exec" => main(&exec::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "forward" => main(&forward::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "init" => main(&init::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "notify" => main(&notify::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "gpu" => main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "ssh" => main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "attach" => main(&ssh::AttachArgs::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "upgrade" => main(&upgrade::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "ps" => main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
+        "stop" => main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
         "completions" => {
             let shell = *matches
                 .get_one::<clap_complete::Shell>("shell")
@@ -89,39 +97,34 @@ pub fn set_picker(picker: Picker) {
 /// The job a command acts on: `what` resolved among the user's jobs (an id, a unique prefix
 /// or suffix, a request id or name); with nothing named, a pick on a terminal, else the
 /// most recent running job. One round trip.
-pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, String> {
+pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, Error> {
     use std::io::IsTerminal;
     let (jobs, _) = ps::your_jobs(ctx, false)?;
     if let Some(what) = what {
-        return crate::jobs::resolve(what, &jobs)
-            .cloned()
-            .map_err(|e| e.to_string());
+        return Ok(crate::jobs::resolve(what, &jobs).cloned()?);
     }
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     match (PICKER.get(), terminal, jobs.len()) {
-        (_, _, 0) => Err("you have no jobs (see `rv up`, `rv run`)".into()),
+        (_, _, 0) => Err(Error::job("you have no jobs (see `rv up`, `rv run`)")),
         (Some(pick), true, _) => {
             let lines: Vec<String> = jobs.iter().map(crate::jobs::picker_line).collect();
-            let i = pick(&lines, "job> ").ok_or("no job chosen")?;
-            jobs.get(i).cloned().ok_or_else(|| "no job chosen".into())
+            pick(&lines, "job> ")
+                .and_then(|i| jobs.get(i).cloned())
+                .ok_or_else(|| Error::job("no job chosen"))
         }
-        _ => crate::jobs::most_recent_running(&jobs)
-            .cloned()
-            .map_err(|e| e.to_string()),
+        _ => Ok(crate::jobs::most_recent_running(&jobs).cloned()?),
     }
 }
 
 /// A command given after rv's flags that starts with `-` is a mistyped flag, not a
 /// program: refused (exit 2) before anything runs.
-pub fn refuse_flag_as_command(stage: &str, command: &[String]) -> Option<ExitCode> {
-    let flag = command.first().filter(|w| w.starts_with('-'))?;
-    Some(fail(
-        stage,
-        &format!(
+pub fn refuse_flag_as_command(stage: &str, command: &[String]) -> Result<(), Error> {
+    match command.first().filter(|w| w.starts_with('-')) {
+        Some(flag) => Err(Error::usage(format!(
             "{flag:?} is not a flag of `{stage}` (see `{stage} --help`); the command comes after rv's flags"
-        ),
-        exit::USAGE,
-    ))
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Says on stderr, once, which rows of the cluster's output the probe skipped.
@@ -179,21 +182,6 @@ fn read_input() -> Result<Vec<(String, Line)>, RecordError> {
     Ok(out)
 }
 
-/// Reports a failure: the message on stderr, and an `error` record on stdout for the
-/// stages after this one. Returns the exit code.
-pub fn fail(stage: &str, message: &str, code: u8) -> std::process::ExitCode {
-    eprintln!("{stage}: error: {message}");
-    let record = Envelope::new(Record::Error(ErrorRecord {
-        stage: stage.to_owned(),
-        message: message.to_owned(),
-    }));
-    let _ = print_records([&record]);
-    std::process::ExitCode::from(code)
-}
-
-/// The exit code of a configuration problem.
-pub const CONFIG_EXIT: u8 = exit::USAGE;
-
 /// What every command needs: configuration, the state directory, and where the cluster is.
 #[derive(Debug)]
 pub struct Context {
@@ -209,23 +197,16 @@ pub struct Context {
 
 impl Context {
     /// Loads configuration and state; `local` runs on this host instead of over SSH.
-    /// Failures are reported (stderr and an `error` record) and become the exit code.
-    pub fn load(stage: &'static str, local: bool) -> Result<Self, ExitCode> {
+    pub fn load(stage: &'static str, local: bool) -> Result<Self, Error> {
         let env = |k: &str| std::env::var(k).ok();
         let home = crate::util::home();
-        let config =
-            Config::load(&env, &home).map_err(|e| fail(stage, &e.to_string(), CONFIG_EXIT))?;
-        let dir = StateDir::open(StateDir::default_root(&env, &home)).map_err(|e| {
-            fail(
-                stage,
-                &format!("cannot use the state directory: {e}"),
-                exit::FAILURE,
-            )
-        })?;
+        let config = Config::load(&env, &home)?;
+        let dir = StateDir::open(StateDir::default_root(&env, &home))
+            .map_err(|e| Error::internal(format!("cannot use the state directory: {e}")))?;
         let target = if local {
             None
         } else {
-            Some(connect::target(&config).map_err(|e| fail(stage, &e.to_string(), CONFIG_EXIT))?)
+            Some(connect::target(&config)?)
         };
         Ok(Context {
             stage,
@@ -257,7 +238,7 @@ impl Context {
     /// Where rv's files are on the cluster, when the user is not known yet: the configured
     /// scratch, else `/scratch/<user>` with the user the cluster named once (`id -un`, one
     /// round trip the first time, then remembered in the state directory).
-    pub async fn cluster_paths(&self, conn: &Connection) -> Result<crate::script::Paths, String> {
+    pub async fn cluster_paths(&self, conn: &Connection) -> Result<crate::script::Paths, Error> {
         if self.config.paths.scratch.is_some() {
             return Ok(self.paths(""));
         }
@@ -269,36 +250,33 @@ impl Context {
         }
         let mut batch = crate::remote::batch::Batch::new();
         let i = batch.command("id -un");
-        let reply = crate::remote::transport::run_batch(conn, &batch)
-            .await
-            .map_err(|e| e.to_string())?;
+        let reply = crate::remote::transport::run_batch(conn, &batch).await?;
         let user = reply.outputs[i].stdout.trim().to_owned();
         if user.is_empty() || user.contains(['/', ' ']) {
-            return Err("the cluster did not say who you are (`id -un`)".into());
+            return Err(Error::cluster(
+                "the cluster did not say who you are (`id -un`)",
+            ));
         }
         let _ = self.state.write_private(&cache, user.as_bytes());
         Ok(self.paths(&user))
     }
 
     /// The site profile for `host`.
-    pub fn profile(&self, host: &str) -> Result<Profile, ExitCode> {
-        connect::profile(&self.config, &self.state, host)
-            .map_err(|e| fail(self.stage, &e.to_string(), CONFIG_EXIT))
+    pub fn profile(&self, host: &str) -> Result<Profile, Error> {
+        Ok(connect::profile(&self.config, &self.state, host)?)
     }
 
-    /// Connects and runs `work` on a current-thread runtime; errors become messages.
+    /// Connects and runs `work` on a current-thread runtime.
     pub fn remote<T>(
         &self,
-        work: impl AsyncFnOnce(&Connection) -> Result<T, String>,
-    ) -> Result<T, String> {
+        work: impl AsyncFnOnce(&Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the runtime: {e}"))?;
+            .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
         runtime.block_on(async {
-            let connection = Connection::open(self.target.as_ref(), &self.state)
-                .await
-                .map_err(|e| e.to_string())?;
+            let connection = Connection::open(self.target.as_ref(), &self.state).await?;
             let result = work(&connection).await;
             if std::env::var_os("RV_TRACE").is_some_and(|v| !v.is_empty()) {
                 use crate::remote::transport::Transport;
@@ -318,16 +296,19 @@ pub struct Input {
 impl Input {
     /// Reads stdin. A bad line ends the stage (exit 2); an upstream `error` record is passed
     /// on and ends it too (exit 1).
-    pub fn read(stage: &str) -> Result<Self, ExitCode> {
-        let lines = read_input().map_err(|e| fail(stage, &e.to_string(), exit::USAGE))?;
-        let input = Input { lines };
+    pub fn read() -> Result<Self, Error> {
+        let input = Input {
+            lines: read_input()?,
+        };
         if let Some(e) = input.records().find_map(|r| match r {
             Record::Error(e) => Some(e),
             _ => None,
         }) {
             let _ = print_lines(input.raw());
-            eprintln!("{stage}: error: {} failed: {}", e.stage, e.message);
-            return Err(ExitCode::from(exit::FAILURE));
+            return Err(Error::upstream(format!(
+                "{} failed: {}",
+                e.stage, e.message
+            )));
         }
         Ok(input)
     }

@@ -6,12 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::exit;
 use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
 use crate::secrets::{self, Store};
 use crate::util::{hex, random};
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
 ///
@@ -69,36 +68,28 @@ pub const EXIT_CODES: &str = "Exit codes: 0 done; 1 the service refused or could
 
 const STAGE: &str = "rv notify";
 
+impl Run for Args {
+    const STAGE: &'static str = STAGE;
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv notify`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load(STAGE, true) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (key, mut store) = match secrets::open_store(&ctx.state) {
-        Ok(opened) => opened,
-        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load(STAGE, true)?;
+    let (key, mut store) = secrets::open_store(&ctx.state)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(STAGE, &e.to_string(), exit::FAILURE),
-    };
-    let client = match http_client() {
-        Ok(c) => c,
-        Err(e) => return fail(STAGE, &e, exit::FAILURE),
-    };
-    let report = match runtime.block_on(act(
+        .map_err(Error::internal)?;
+    let client = http_client().map_err(Error::internal)?;
+    let report = runtime.block_on(act(
         &args.action,
         &ctx.config.notifications,
         &store,
         &client,
-    )) {
-        Ok(r) => r,
-        Err((e, code)) => return fail(STAGE, &e, code),
-    };
+    ))?;
     let changed = match &args.action {
         Action::Setup { .. } => {
             let token = report["token"].as_str().unwrap_or_default();
@@ -112,21 +103,20 @@ pub fn main(args: &Args) -> ExitCode {
         _ => false,
     };
     if changed {
-        if let Err(e) = store.save(&ctx.state, &key) {
-            return fail(STAGE, &e.to_string(), exit::FAILURE);
-        }
+        store.save(&ctx.state, &key)?;
     }
-    show(&args.action, &report, args.json)
+    show(&args.action, &report, args.json);
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Talks to the service for `action`: the report, or an error and its exit code.
+/// Talks to the service for `action`: the report, or why not.
 async fn act(
     action: &Action,
     config: &crate::config::Notifications,
     store: &Store,
     client: &reqwest::Client,
-) -> Result<serde_json::Value, (String, u8)> {
-    let failed = |e: String| (e, exit::FAILURE);
+) -> Result<serde_json::Value, Error> {
+    let failed = Error::cluster;
     let Action::Setup {
         email,
         url,
@@ -134,12 +124,8 @@ async fn act(
         no_test,
     } = action
     else {
-        let registered = registered(store).ok_or_else(|| {
-            (
-                "notifications are not set up: run `rv notify setup`".to_owned(),
-                exit::USAGE,
-            )
-        })?;
+        let registered = registered(store)
+            .ok_or_else(|| Error::usage("notifications are not set up: run `rv notify setup`"))?;
         let result = match action {
             Action::Test => send_test(client, &registered)
                 .await
@@ -167,7 +153,7 @@ async fn act(
         .clone()
         .or(config.email.clone())
         .map_or_else(|| ask("Email address", "--email"), Ok)
-        .map_err(|e| (e, exit::USAGE))?;
+        .map_err(Error::usage)?;
     let report = setup(
         client,
         site.trim_end_matches('/'),
@@ -187,14 +173,14 @@ async fn act(
 }
 
 /// Prints the outcome: JSON (never with the token), or a line or table for people.
-fn show(action: &Action, report: &serde_json::Value, json: bool) -> ExitCode {
+fn show(action: &Action, report: &serde_json::Value, json: bool) {
     let mut public = report.clone();
     if let Some(o) = public.as_object_mut() {
         o.remove("token");
     }
     if json {
         let _ = print_lines([public.to_string().as_str()]);
-        return ExitCode::SUCCESS;
+        return;
     }
     match action {
         Action::Setup { .. } => eprintln!(
@@ -217,7 +203,6 @@ fn show(action: &Action, report: &serde_json::Value, json: bool) -> ExitCode {
             let _ = print_lines(lines.iter().map(String::as_str));
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// One history row: time, event, job, node, and whether the mail went out.

@@ -6,13 +6,12 @@ use clap::Parser;
 
 use crate::config::Config;
 
-use crate::exit;
 use crate::plan::{self, Ask, Considered, Probed};
 use crate::records::{Envelope, Record};
 use crate::slurm::hostlist;
 use crate::slurm::time::Walltime;
 
-use super::{CONFIG_EXIT, Input, fail};
+use super::{Error, Input, Run};
 
 /// Turn probe records and a request into ranked submission strategies.
 ///
@@ -93,37 +92,27 @@ pub struct RequestArgs {
 pub const EXIT_CODES: &str = "Exit codes: 0 success; 1 nothing can satisfy the request, or an upstream stage failed; \
      2 bad flags, configuration or NDJSON input (nothing is planned).";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-plan";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-plan`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let env = |k: &str| std::env::var(k).ok();
-    let config = match Config::load(&env, &crate::util::home()) {
-        Ok(c) => c,
-        Err(e) => return fail("rv-plan", &e.to_string(), CONFIG_EXIT),
-    };
-    let ask = match ask(&args.request, &config) {
-        Ok(a) => a,
-        Err(e) => return fail("rv-plan", &e, exit::USAGE),
-    };
-    let input = match Input::read("rv-plan") {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
+    let config = Config::load(&env, &crate::util::home())?;
+    let ask = ask(&args.request, &config).map_err(Error::usage)?;
+    let input = Input::read()?;
     let probed = Probed::from_records(input.records());
     let now = probed.cluster.as_ref().map_or(0, |c| c.now);
-    let id = match request_id(now) {
-        Ok(id) => id,
-        Err(e) => {
-            return fail(
-                "rv-plan",
-                &format!("cannot make a request id: {e}"),
-                exit::FAILURE,
-            );
-        }
-    };
+    let id =
+        request_id(now).map_err(|e| Error::internal(format!("cannot make a request id: {e}")))?;
     let (request, considered) = match plan::plan(&ask, &probed, &id) {
         Ok(p) => p,
-        Err(e @ plan::PlanError::NoProbe) => return fail("rv-plan", &e.to_string(), exit::USAGE),
-        Err(e) => return fail("rv-plan", &e.to_string(), exit::FAILURE),
+        Err(e @ plan::PlanError::NoProbe) => return Err(Error::usage(e)),
+        Err(e) => return Err(Error::cluster(e)),
     };
     if args.request.explain {
         eprint!("{}", explain(&considered, now));
@@ -137,8 +126,8 @@ pub fn main(args: &Args) -> ExitCode {
         )
         .collect();
     match input.emit(&new) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => fail("rv-plan", &format!("cannot write: {e}"), exit::FAILURE),
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(Error::internal(format!("cannot write: {e}"))),
     }
 }
 

@@ -4,11 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::probe::{self, Options};
 use crate::slurm::time::Walltime;
 
-use super::{Context, fail, print_records, warn_unread};
+use super::{Context, Error, Run, print_records, warn_unread};
 
 /// Read the cluster in one round trip and estimate backfill windows.
 ///
@@ -44,38 +43,31 @@ pub struct Args {
 pub const EXIT_CODES: &str =
     "Exit codes: 0 success; 1 the cluster could not be read; 2 bad flags or configuration.";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-probe";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-probe`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let shortest = match args.time.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => probe::shortest_window(t.map(Walltime::as_secs)),
-        Err(e) => return fail("rv-probe", &format!("--time: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = match Context::load("rv-probe", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let ctx = Context::load("rv-probe", args.local)?;
     let host = ctx.host();
-    let profile = match ctx.profile(&host) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let profile = ctx.profile(&host)?;
     let options = Options {
         gpus: args.gpu,
         account: args.account.clone().or(ctx.config.defaults.account.clone()),
         test_only: !args.no_test_only,
     };
-    let snapshot = ctx.remote(async |c| {
-        probe::run(c, &host, &options)
-            .await
-            .map_err(|e| e.to_string())
-    });
-    let snapshot = match snapshot {
-        Ok(snapshot) => snapshot,
-        Err(e) => return fail("rv-probe", &e, exit::FAILURE),
-    };
+    let snapshot = ctx.remote(async |c| Ok(probe::run(c, &host, &options).await?))?;
     warn_unread("rv-probe", &snapshot);
     match print_records(&snapshot.records(&profile, shortest)) {
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => fail("rv-probe", &format!("cannot write: {e}"), exit::FAILURE),
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(Error::internal(format!("cannot write: {e}"))),
     }
 }

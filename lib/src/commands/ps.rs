@@ -4,14 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::plan::human;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::slurm::parse::{gres, sacct, squeue};
 use crate::slurm::time::Walltime;
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// List your requests, their strategies and jobs.
 ///
@@ -158,19 +157,18 @@ pub fn known_requests(state: &crate::state::StateDir) -> Vec<String> {
 
 /// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
 /// rows, with the cluster's clock: one round trip.
-pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), String> {
+pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), Error> {
     let mut batch = Batch::new();
     let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
     let h =
         history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
-    let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()))?;
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let queue = squeue::parse_jobs(
         &reply.outputs[q].stdout,
         squeue::FIELDS,
         squeue::SEPARATOR,
         &reply.clock,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let ended = h
         .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
         .unwrap_or_default();
@@ -180,21 +178,22 @@ pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), String
     ))
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv ps";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv ps`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv ps", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (rows, now) = match your_jobs(&ctx, args.all) {
-        Ok(r) => r,
-        Err(e) => return fail("rv ps", &e, exit::FAILURE),
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv ps", args.local)?;
+    let (rows, now) = your_jobs(&ctx, args.all)?;
     if args.json {
         let _ = print_lines([serde_json::to_string(&rows)
             .expect("rows serialize")
             .as_str()]);
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let mut lines = vec![format!(
         "{:<24} {:<4} {:>8} {:<20} {:<10} {:>4} {:<16} {:>9}  {}",
@@ -230,7 +229,7 @@ pub fn main(args: &Args) -> ExitCode {
         lines = vec!["no jobs".to_owned()];
     }
     let _ = print_lines(lines.iter().map(String::as_str));
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

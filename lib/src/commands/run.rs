@@ -10,16 +10,15 @@ use crate::commands::logs::{self, Follow};
 use crate::commands::plan::{RequestArgs, ask, explain};
 use crate::commands::up::{Submit, plan_now, submit_and_follow};
 use crate::commands::watch::Outcome;
-use crate::exit;
 use crate::records::{Envelope, Record};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::run;
-use crate::util::quote;
 use crate::slurm::time::Walltime;
 use crate::sync::{self, Workspace};
+use crate::util::quote;
 
-use super::{Context, fail, print_lines, print_records};
+use super::{Context, Error, Run, print_lines, print_records};
 
 /// Sync the project and run a command on the cluster.
 ///
@@ -69,45 +68,34 @@ pub const EXIT_CODES: &str = "Exit codes: 0 a job started (with -f: the job's ow
      the sync or dependency install failed, or the cluster could not be reached; 2 bad flags or configuration \
      (nothing submitted); 130 interrupted (while waiting: every job cancelled; while following: the job keeps running).";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv run";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv run`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv run", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv run", args.local)?;
     if args.request.run.is_some() {
-        return fail(
-            "rv run",
-            "--run: give the command as arguments instead",
-            exit::USAGE,
-        );
+        return Err(Error::usage("--run: give the command as arguments instead"));
     }
-    if let Some(code) = super::refuse_flag_as_command("rv run", &args.command) {
-        return code;
-    }
+    super::refuse_flag_as_command("rv run", &args.command)?;
     warn_misplaced(&args.command);
     let mut request = args.request.clone();
     if request.time.is_none() && ctx.config.default_time().is_none() {
         request.time = Some("1h".to_owned());
     }
     request.run = Some(run::command_line(&args.command));
-    let ask = match ask(&request, &ctx.config) {
-        Ok(a) => a,
-        Err(e) => return fail("rv run", &e, exit::USAGE),
-    };
+    let ask = ask(&request, &ctx.config).map_err(Error::usage)?;
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
-        Err(e) => return fail("rv run", &format!("--timeout: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let vars = match super::env::job_vars(&ctx) {
-        Ok(v) => v,
-        Err(e) => return fail("rv run", &format!("rv env: {e}"), exit::FAILURE),
-    };
+    let vars = super::env::job_vars(&ctx)?;
     let host = ctx.host();
-    let profile = match ctx.profile(&host) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let profile = ctx.profile(&host)?;
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = sync::project_root(&here);
     let rel = here
@@ -163,12 +151,13 @@ pub fn main(args: &Args) -> ExitCode {
         let code = follow_winner(conn, &paths, a.job_id, args.json).await?;
         Ok(Ran::Followed(code))
     });
-    match result {
-        Ok(Ran::Started) => ExitCode::SUCCESS,
-        Ok(Ran::Followed(code)) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1)),
-        Ok(Ran::Ended(why)) => fail("rv run", &why, exit::FAILURE),
-        Ok(Ran::Interrupted) => ExitCode::from(exit::INTERRUPTED),
-        Err(e) => fail("rv run", &e, exit::FAILURE),
+    match result? {
+        Ran::Started => Ok(ExitCode::SUCCESS),
+        Ran::Followed(code) => Ok(ExitCode::from(
+            u8::try_from(code.clamp(0, 255)).unwrap_or(1),
+        )),
+        Ran::Ended(why) => Err(Error::job(why)),
+        Ran::Interrupted => Err(Error::interrupted()),
     }
 }
 
@@ -178,7 +167,7 @@ async fn follow_winner(
     paths: &crate::script::Paths,
     id: u64,
     json: bool,
-) -> Result<i32, String> {
+) -> Result<i32, Error> {
     let (job, _) = logs::resolve(conn, paths, Some(id), &[], None).await?;
     let nodes = if job.nodes.len() > 1 {
         job.nodes.clone()
@@ -243,12 +232,12 @@ async fn prepare(
     request: &str,
     modules: &[String],
     scratch: &str,
-) -> Result<run::Prepared, String> {
+) -> Result<run::Prepared, Error> {
     let mut batch = Batch::new();
     let script = run::prepare_script(ws, request, modules, scratch);
     let i = batch.command(format!("bash -lc {} </dev/null", quote(&script)));
     eprintln!("rv run: snapshotting the code and preparing dependencies…");
-    let reply = run_batch(conn, &batch).await.map_err(|e| e.to_string())?;
+    let reply = run_batch(conn, &batch).await?;
     let out = &reply.outputs[i];
     for line in out.stderr.lines() {
         if let Some(p) = line.strip_prefix("rv-progress: ") {
@@ -261,10 +250,13 @@ async fn prepare(
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.starts_with("rv-progress: "))
             .collect();
-        return Err(format!("preparing the run failed: {}", why.join(" | ")));
+        return Err(Error::cluster(format!(
+            "preparing the run failed: {}",
+            why.join(" | ")
+        )));
     }
     run::parse_prepared(&out.stdout)
-        .ok_or_else(|| "the cluster did not report a snapshot".to_owned())
+        .ok_or_else(|| Error::cluster("the cluster did not report a snapshot"))
 }
 
 /// Warns about rv flags placed after the command (they go to the command).

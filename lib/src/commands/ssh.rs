@@ -4,9 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
-
-use super::{Context, choose_job, fail, print_lines};
+use super::{Context, Error, Run, choose_job, print_lines};
 
 /// Shell on a job's node, or print an SSH config entry for editors.
 ///
@@ -66,16 +64,17 @@ pub fn config_entry(alias: &str, node: &str, jump: &str, user: Option<&str>) -> 
     s
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv ssh";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv ssh`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv ssh", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let job = match running(&ctx, args.job.as_deref(), "rv ssh") {
-        Ok(j) => j,
-        Err(code) => return code,
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv ssh", args.local)?;
+    let job = running(&ctx, args.job.as_deref())?;
     let node = args
         .node
         .clone()
@@ -92,36 +91,31 @@ pub fn main(args: &Args) -> ExitCode {
             let entry = config_entry(&alias, &node, &host, user.as_deref());
             let _ = print_lines(entry.lines());
         }
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let id = job.job_id.parse().unwrap_or_default();
     super::attach::run(&ctx, id, Some(&node), &[])
 }
 
-/// Runs `rv attach`.
-pub fn attach_main(args: &AttachArgs) -> ExitCode {
-    let ctx = match Context::load("rv attach", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let job = match running(&ctx, args.job.as_deref(), "rv attach") {
-        Ok(j) => j,
-        Err(code) => return code,
-    };
-    let id = job.job_id.parse().unwrap_or_default();
-    super::attach::run(&ctx, id, args.node.as_deref(), &args.command)
+impl Run for AttachArgs {
+    const STAGE: &'static str = "rv attach";
+    fn run(&self) -> Result<ExitCode, Error> {
+        let ctx = Context::load(Self::STAGE, self.local)?;
+        let job = running(&ctx, self.job.as_deref())?;
+        let id = job.job_id.parse().unwrap_or_default();
+        super::attach::run(&ctx, id, self.node.as_deref(), &self.command)
+    }
 }
 
-fn running(ctx: &Context, what: Option<&str>, stage: &str) -> Result<super::ps::Row, ExitCode> {
-    let job = choose_job(ctx, what).map_err(|e| fail(stage, &e, exit::FAILURE))?;
+fn running(ctx: &Context, what: Option<&str>) -> Result<super::ps::Row, Error> {
+    let job = choose_job(ctx, what)?;
     if job.state == "RUNNING" {
         Ok(job)
     } else {
-        Err(fail(
-            stage,
-            &format!("job {} is {}, not running", job.job_id, job.state),
-            exit::FAILURE,
-        ))
+        Err(Error::job(format!(
+            "job {} is {}, not running",
+            job.job_id, job.state
+        )))
     }
 }
 

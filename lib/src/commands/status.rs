@@ -8,14 +8,13 @@ use std::time::Instant;
 use clap::Parser;
 
 use crate::cluster::Cluster;
-use crate::exit;
 use crate::plan::human;
 use crate::probe::{self, Options, Snapshot};
 use crate::records::Record;
 use crate::site_tools;
 use crate::style::{Tone, paint};
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Connection, balance, storage, jobs and GPU availability at a glance.
 ///
@@ -158,17 +157,18 @@ pub fn storage(quotas: &[site_tools::Quota]) -> Vec<Storage> {
         .collect()
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv status";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv status`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv status", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv status", args.local)?;
     let host = ctx.host();
-    let profile = match ctx.profile(&host) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let profile = ctx.profile(&host)?;
     let read = ctx.remote(async |conn| {
         let started = Instant::now();
         let options = Options {
@@ -176,25 +176,20 @@ pub fn main(args: &Args) -> ExitCode {
             ..Options::default()
         };
         let extra = ["allocations".to_owned(), "hdquota".to_owned()];
-        let (snapshot, site) = probe::run_with(conn, &host, &options, &extra)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (snapshot, site) = probe::run_with(conn, &host, &options, &extra).await?;
         Ok((snapshot, site, started.elapsed()))
     });
-    let (snapshot, site, took) = match read {
-        Ok(r) => r,
-        Err(e) => return fail("rv status", &e, exit::FAILURE),
-    };
+    let (snapshot, site, took) = read?;
     super::warn_unread("rv status", &snapshot);
     let status = assemble(&ctx, &snapshot, &site, &profile, took);
     if args.json {
         let _ = print_lines([serde_json::to_string(&status)
             .expect("status serializes")
             .as_str()]);
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     let _ = print_lines(render(&status, crate::style::enabled()).lines());
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 fn assemble(

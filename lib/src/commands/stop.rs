@@ -4,13 +4,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
-use crate::util::quote;
 use crate::submit::Recorded;
+use crate::util::quote;
 
-use super::{Context, fail, print_lines};
+use super::{Context, Error, Run, print_lines};
 
 /// Cancel a job or a whole request (every strategy and segment of it).
 ///
@@ -76,14 +75,10 @@ fn what(args: &Args) -> Result<Asked, String> {
 }
 
 /// Asks before `--all` on a terminal; without one, `--yes` is required.
-fn confirm_all() -> Result<bool, ExitCode> {
+fn confirm_all() -> Result<bool, Error> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() {
-        return Err(fail(
-            "rv stop",
-            "--all cancels every job of yours: add --yes",
-            exit::USAGE,
-        ));
+        return Err(Error::usage("--all cancels every job of yours: add --yes"));
     }
     eprint!("Cancel every job of yours? [y/N] ");
     let mut answer = String::new();
@@ -95,34 +90,31 @@ fn confirm_all() -> Result<bool, ExitCode> {
     Ok(yes)
 }
 
-/// Runs `rv stop`.
-pub fn main(args: &Args) -> ExitCode {
-    let target = match what(args) {
-        Ok(w) => w,
-        Err(e) => return fail("rv stop", &e, exit::USAGE),
-    };
-    if target == Asked::Exact(What::All) && !args.yes {
-        match confirm_all() {
-            Ok(true) => {}
-            Ok(false) => return ExitCode::SUCCESS,
-            Err(code) => return code,
-        }
+impl Run for Args {
+    const STAGE: &'static str = "rv stop";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
     }
-    let ctx = match Context::load("rv stop", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+}
+
+/// Runs `rv stop`.
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let target = what(args).map_err(Error::usage)?;
+    if target == Asked::Exact(What::All) && !args.yes && !confirm_all()? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ctx = Context::load("rv stop", args.local)?;
     let target = match target {
-        Asked::Name(name) => match super::choose_job(&ctx, Some(&name)) {
-            Ok(row) => match (row.request, row.job_id.parse()) {
+        Asked::Name(name) => {
+            let row = super::choose_job(&ctx, Some(&name))?;
+            match (row.request, row.job_id.parse()) {
                 (Some(r), _) => What::Request(r),
                 (None, Ok(id)) => What::Job(id),
                 (None, Err(_)) => {
-                    return fail("rv stop", &format!("{name:?}: not a job"), exit::USAGE);
+                    return Err(Error::usage(format!("{name:?}: not a job")));
                 }
-            },
-            Err(e) => return fail("rv stop", &e, exit::FAILURE),
-        },
+            }
+        }
         Asked::Exact(w) => w,
     };
     let script = match &target {
@@ -153,9 +145,9 @@ pub fn main(args: &Args) -> ExitCode {
     };
     let mut batch = Batch::new();
     let i = batch.command(script);
-    let reply = ctx.remote(async |c| run_batch(c, &batch).await.map_err(|e| e.to_string()));
-    match reply {
-        Ok(r) if r.outputs[i].ok() => {
+    let r = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
+    match r {
+        r if r.outputs[i].ok() => {
             let cancelled: Vec<u64> = r.outputs[i]
                 .stdout
                 .split_whitespace()
@@ -185,10 +177,9 @@ pub fn main(args: &Args) -> ExitCode {
                         .join(", ")
                 );
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Ok(r) => fail("rv stop", r.outputs[i].stderr.trim(), exit::FAILURE),
-        Err(e) => fail("rv stop", &e, exit::FAILURE),
+        r => Err(Error::cluster(r.outputs[i].stderr.trim())),
     }
 }
 

@@ -4,12 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::exit;
 use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
 use crate::submit::{self, Recorded};
 
-use super::{Context, Input, fail};
+use super::{Context, Error, Input, Kind, Run};
 
 /// Render and submit one job per strategy, all in one round trip.
 ///
@@ -39,35 +38,26 @@ pub struct Args {
 pub const EXIT_CODES: &str = "Exit codes: 0 at least one job was submitted; 1 none was (or the cluster could not be reached); \
      2 bad flags, configuration or NDJSON input (nothing is submitted).";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-submit";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-submit`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let vars = match parse_vars(&args.env) {
         Ok(v) => v,
         Err(bad) => {
-            return fail(
-                "rv-submit",
-                &format!("--env: {bad:?} is not NAME=VALUE"),
-                exit::USAGE,
-            );
+            return Err(Error::usage(format!("--env: {bad:?} is not NAME=VALUE")));
         }
     };
-    let input = match Input::read("rv-submit") {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
-    let (cluster, request, strategies) = match gather(&input) {
-        Ok(g) => g,
-        Err(code) => return code,
-    };
-    let ctx = match Context::load("rv-submit", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let input = Input::read()?;
+    let (cluster, request, strategies) = gather(&input)?;
+    let ctx = Context::load("rv-submit", args.local)?;
     // The stored variables first, so `--env` overrides them.
-    let vars = match super::env::job_vars(&ctx) {
-        Ok(stored) => [stored, vars].concat(),
-        Err(e) => return fail("rv-submit", &format!("rv env: {e}"), exit::FAILURE),
-    };
+    let vars = [super::env::job_vars(&ctx)?, vars].concat();
     let paths = ctx.paths(&cluster.user);
     let modules = ctx
         .profile(&cluster.host)
@@ -82,7 +72,7 @@ pub fn main(args: &Args) -> ExitCode {
         args.workdir.as_deref(),
     ) {
         Ok(p) => p,
-        Err(e) => return fail("rv-submit", &format!("--env: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--env: {e}"))),
     };
     // Recorded before anything is submitted, so a crash cannot lose track of the jobs.
     let mut record = Recorded {
@@ -92,28 +82,15 @@ pub fn main(args: &Args) -> ExitCode {
         scratch: paths.scratch.clone(),
         submissions: Vec::new(),
     };
-    if let Err(e) = record.save(&ctx.state) {
-        return fail(
-            "rv-submit",
-            &format!("cannot record the request locally (nothing submitted): {e}"),
-            exit::FAILURE,
-        );
-    }
-    let reply = ctx.remote(async |c| {
-        run_batch(c, &prepared.batch)
-            .await
-            .map_err(|e| e.to_string())
-    });
-    let submissions = match reply {
-        Ok(r) => prepared.submissions(&r),
-        Err(e) => {
-            return fail(
-                "rv-submit",
-                &format!("{e} (any job that was submitted keeps its claim gate)"),
-                exit::FAILURE,
-            );
-        }
-    };
+    record.save(&ctx.state).map_err(|e| {
+        Error::internal(format!(
+            "cannot record the request locally (nothing submitted): {e}"
+        ))
+    })?;
+    let reply = ctx
+        .remote(async |c| Ok(run_batch(c, &prepared.batch).await?))
+        .map_err(|e| e.context_after("any job that was submitted keeps its claim gate"))?;
+    let submissions = prepared.submissions(&reply);
     record.submissions.clone_from(&submissions);
     if let Err(e) = record.save(&ctx.state) {
         eprintln!("rv-submit: warning: cannot update the local record: {e}");
@@ -125,14 +102,14 @@ pub fn main(args: &Args) -> ExitCode {
         .collect();
     let _ = input.emit(&new);
     if submissions.iter().any(|s| s.job_id.is_some()) {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     } else {
-        ExitCode::from(exit::FAILURE)
+        Err(Error::said(Kind::Cluster))
     }
 }
 
 /// The cluster, the request and its strategies from the input.
-fn gather(input: &Input) -> Result<(Cluster, Request, Vec<Strategy>), ExitCode> {
+fn gather(input: &Input) -> Result<(Cluster, Request, Vec<Strategy>), Error> {
     let (mut cluster, mut request, mut strategies) = (None, None, Vec::<Strategy>::new());
     for record in input.records() {
         match record {
@@ -144,15 +121,14 @@ fn gather(input: &Input) -> Result<(Cluster, Request, Vec<Strategy>), ExitCode> 
     }
     let (Some(cluster), Some(request)) = (cluster, request) else {
         let why = "no `cluster` and `request` records in the input: pipe rv-probe | rv-plan into rv-submit";
-        return Err(fail("rv-submit", why, exit::USAGE));
+        return Err(Error::usage(why));
     };
     strategies.retain(|s| s.request == request.id);
     if strategies.is_empty() {
-        return Err(fail(
-            "rv-submit",
-            &format!("no strategy for request {}", request.id),
-            exit::USAGE,
-        ));
+        return Err(Error::usage(format!(
+            "no strategy for request {}",
+            request.id
+        )));
     }
     Ok((cluster, request, strategies))
 }

@@ -10,11 +10,10 @@ use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::connect::Connection;
-use crate::exit;
 use crate::records::{Envelope, Record, SyncRecord};
 use crate::sync::{self, Options, Remote, Workspace};
 
-use super::{Context, fail, print_records};
+use super::{Context, Error, Kind, Run, print_records};
 
 /// Push and pull project files over the SSH connection.
 ///
@@ -91,23 +90,23 @@ pub enum Action {
 pub const EXIT_CODES: &str = "Exit codes: 0 synced; 1 rsync or the connection failed (the remote tree may be \
      partly updated; run it again); 2 bad flags, configuration or ignore files (nothing moved); 130 interrupted.";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-sync";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-sync`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let local = match &args.action {
         Action::Push { dir, .. } | Action::Watch { dir, .. } => dir.as_deref(),
         Action::Pull { .. } => None,
     };
     if let Some(d) = local.filter(|d| !d.is_dir()) {
-        return fail(
-            "rv-sync",
-            &format!("{}: not a directory", d.display()),
-            exit::USAGE,
-        );
+        return Err(Error::usage(format!("{}: not a directory", d.display())));
     }
-    let ctx = match Context::load("rv-sync", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let ctx = Context::load("rv-sync", args.local)?;
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     match &args.action {
         Action::Push {
@@ -156,14 +155,9 @@ pub fn main(args: &Args) -> ExitCode {
     }
 }
 
-fn emit(result: Result<SyncRecord, String>) -> ExitCode {
-    match result {
-        Ok(record) => {
-            let _ = print_records([&Envelope::new(Record::Sync(record))]);
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("rv-sync", &e, exit::FAILURE),
-    }
+fn emit(result: Result<SyncRecord, Error>) -> Result<ExitCode, Error> {
+    let _ = print_records([&Envelope::new(Record::Sync(result?))]);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The workspace of the project at `root` on the user's scratch.
@@ -171,7 +165,7 @@ pub async fn default_dest(
     ctx: &Context,
     conn: &Connection,
     root: &Path,
-) -> Result<Workspace, String> {
+) -> Result<Workspace, Error> {
     let paths = ctx.cluster_paths(conn).await?;
     Ok(Workspace::for_project(&paths.scratch, root))
 }
@@ -194,8 +188,9 @@ pub async fn push(
     root: &Path,
     dest: &str,
     options: Options,
-) -> Result<SyncRecord, String> {
-    let files = sync::file_list(root).map_err(|e| format!("{}: {e}", root.display()))?;
+) -> Result<SyncRecord, Error> {
+    let files =
+        sync::file_list(root).map_err(|e| Error::internal(format!("{}: {e}", root.display())))?;
     let remote = remote_of(ctx);
     let spec = match &remote {
         Remote::Ssh { host, .. } => format!("{host}:{dest}"),
@@ -221,9 +216,9 @@ pub async fn push(
             &format!("sync/{}.from", std::process::id()),
             &sync::files_from(&files, &deleted),
         )
-        .map_err(|e| format!("cannot write the file list: {e}"))?;
+        .map_err(|e| Error::internal(format!("cannot write the file list: {e}")))?;
     if let Remote::Local = remote {
-        std::fs::create_dir_all(dest).map_err(|e| format!("{dest}: {e}"))?;
+        std::fs::create_dir_all(dest).map_err(|e| Error::internal(format!("{dest}: {e}")))?;
     }
     eprintln!(
         "rv-sync: {} {} files from {} to {spec}{}",
@@ -247,7 +242,7 @@ pub async fn push(
     if !options.dry_run {
         ctx.state
             .write_private(&manifest, &sync::files_from(&files, &[]))
-            .map_err(|e| format!("pushed, but cannot record what: {e}"))?;
+            .map_err(|e| Error::internal(format!("pushed, but cannot record what: {e}")))?;
     }
     Ok(SyncRecord {
         direction: "push".into(),
@@ -267,13 +262,14 @@ pub async fn pull(
     src: &str,
     dest: &Path,
     options: Options,
-) -> Result<SyncRecord, String> {
+) -> Result<SyncRecord, Error> {
     let remote = remote_of(ctx);
     let spec = match &remote {
         Remote::Ssh { host, .. } => format!("{host}:{src}"),
         Remote::Local => src.to_owned(),
     };
-    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    std::fs::create_dir_all(dest)
+        .map_err(|e| Error::internal(format!("{}: {e}", dest.display())))?;
     eprintln!("rv-sync: pulling {spec} into {}", dest.display());
     let moved = rsync(&sync::pull_args(&remote, src, dest, options)).await?;
     Ok(SyncRecord {
@@ -290,7 +286,7 @@ pub async fn pull(
 
 /// Runs rsync, counting files on stderr as they go (on a terminal); its errors become one
 /// line.
-async fn rsync(args: &[OsString]) -> Result<sync::Moved, String> {
+async fn rsync(args: &[OsString]) -> Result<sync::Moved, Error> {
     let mut child = tokio::process::Command::new("rsync")
         .args(args)
         .stdin(Stdio::null())
@@ -298,7 +294,7 @@ async fn rsync(args: &[OsString]) -> Result<sync::Moved, String> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("cannot run rsync (is it installed?): {e}"))?;
+        .map_err(|e| Error::internal(format!("cannot run rsync (is it installed?): {e}")))?;
     let stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let live = std::io::stderr().is_terminal();
@@ -325,18 +321,21 @@ async fn rsync(args: &[OsString]) -> Result<sync::Moved, String> {
         text
     };
     let (out, err) = tokio::join!(read_out, read_err);
-    let status = child.wait().await.map_err(|e| format!("rsync: {e}"))?;
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| Error::internal(format!("rsync: {e}")))?;
     if !status.success() {
         let first = err
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("no message");
-        return Err(format!(
+        return Err(Error::cluster(format!(
             "rsync failed ({}): {first}",
             status
                 .code()
                 .map_or_else(|| "killed".to_owned(), |c| format!("exit {c}"))
-        ));
+        )));
     }
     Ok(sync::parse_output(&out))
 }
@@ -348,36 +347,23 @@ fn watch(
     remote: Option<&str>,
     delete: bool,
     debounce: u64,
-) -> ExitCode {
+) -> Result<ExitCode, Error> {
     use notify::Watcher;
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = match notify::recommended_watcher(tx) {
-        Ok(w) => w,
-        Err(e) => {
-            return fail(
-                "rv-sync",
-                &format!("cannot watch files: {e}"),
-                exit::FAILURE,
-            );
-        }
-    };
-    if let Err(e) = watcher.watch(root, notify::RecursiveMode::Recursive) {
-        return fail(
-            "rv-sync",
-            &format!("cannot watch {}: {e}", root.display()),
-            exit::FAILURE,
-        );
-    }
+    let mut watcher = notify::recommended_watcher(tx)
+        .map_err(|e| Error::internal(format!("cannot watch files: {e}")))?;
+    watcher
+        .watch(root, notify::RecursiveMode::Recursive)
+        .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;
     let options = Options {
         delete,
         dry_run: false,
     };
     let dest = match remote {
         Some(r) => r.to_owned(),
-        None => match ctx.remote(async |conn| default_dest(ctx, conn, root).await) {
-            Ok(w) => w.code(),
-            Err(e) => return fail("rv-sync", &e, exit::FAILURE),
-        },
+        None => ctx
+            .remote(async |conn| default_dest(ctx, conn, root).await)?
+            .code(),
     };
     eprintln!("rv-sync: watching {} (Ctrl-C stops)", root.display());
     loop {
@@ -385,7 +371,7 @@ fn watch(
         match pushed {
             Ok(record) => {
                 if !print_records([&Envelope::new(Record::Sync(record))]).unwrap_or(false) {
-                    return ExitCode::SUCCESS;
+                    return Ok(ExitCode::SUCCESS);
                 }
             }
             // A failed push is retried on the next change.
@@ -396,7 +382,7 @@ fn watch(
             match rx.recv() {
                 Ok(Ok(event)) if relevant(root, &event) => break,
                 Ok(_) => {}
-                Err(_) => return ExitCode::from(exit::FAILURE),
+                Err(_) => return Err(Error::said(Kind::Internal)),
             }
         }
         while rx.recv_timeout(Duration::from_millis(debounce)).is_ok() {}

@@ -7,8 +7,7 @@ use clap::Parser;
 
 use crate::commands::plan::{RequestArgs, ask, explain, request_id};
 use crate::commands::watch::{self, Outcome, Target};
-use crate::commands::{Context, fail, print_lines, print_records};
-use crate::exit;
+use crate::commands::{Context, Error, Run, print_lines, print_records};
 use crate::plan::{self, Probed};
 use crate::probe::{self, Options};
 use crate::records::{Allocation, Envelope, Record};
@@ -50,29 +49,24 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success (the shell's own code after 
      or the cluster could not be reached; 2 bad flags or configuration (nothing submitted); 130 interrupted \
      (every job of the request cancelled).";
 
+impl Run for Args {
+    const STAGE: &'static str = "rv up";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv up`.
-pub fn main(args: &Args) -> ExitCode {
-    let ctx = match Context::load("rv up", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let ask = match ask(&args.request, &ctx.config) {
-        Ok(a) => a,
-        Err(e) => return fail("rv up", &e, exit::USAGE),
-    };
+fn main(args: &Args) -> Result<ExitCode, Error> {
+    let ctx = Context::load("rv up", args.local)?;
+    let ask = ask(&args.request, &ctx.config).map_err(Error::usage)?;
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
-        Err(e) => return fail("rv up", &format!("--timeout: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let vars = match super::env::job_vars(&ctx) {
-        Ok(v) => v,
-        Err(e) => return fail("rv up", &format!("rv env: {e}"), exit::FAILURE),
-    };
+    let vars = super::env::job_vars(&ctx)?;
     let host = ctx.host();
-    let profile = match ctx.profile(&host) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    let profile = ctx.profile(&host)?;
     let outcome = ctx.remote(async |conn| {
         let planned = plan_now(conn, &host, &profile, &ask, "rv up").await?;
         let shown: Vec<_> = if args.request.explain {
@@ -112,12 +106,11 @@ pub fn main(args: &Args) -> ExitCode {
             runs_command,
         ))
     });
-    match outcome {
-        Ok(Step::DryRun) => ExitCode::SUCCESS,
-        Ok(Step::Watched(Outcome::Won(a), runs_command)) => after_win(&ctx, args, &a, runs_command),
-        Ok(Step::Watched(Outcome::Ended(why), _)) => fail("rv up", &why, exit::FAILURE),
-        Ok(Step::Watched(Outcome::Interrupted, _)) => ExitCode::from(exit::INTERRUPTED),
-        Err(e) => fail("rv up", &e, exit::FAILURE),
+    match outcome? {
+        Step::DryRun => Ok(ExitCode::SUCCESS),
+        Step::Watched(Outcome::Won(a), runs_command) => after_win(&ctx, args, &a, runs_command),
+        Step::Watched(Outcome::Ended(why), _) => Err(Error::job(why)),
+        Step::Watched(Outcome::Interrupted, _) => Err(Error::interrupted()),
     }
 }
 
@@ -152,22 +145,21 @@ pub async fn plan_now(
     profile: &crate::profile::Profile,
     ask: &plan::Ask,
     stage: &str,
-) -> Result<Planned, String> {
+) -> Result<Planned, Error> {
     eprintln!("{stage}: reading the queue on {host}…");
     let options = Options {
         gpus: ask.gpus.clamp(1, 8),
         account: ask.account.clone(),
         test_only: true,
     };
-    let snapshot = probe::run(conn, host, &options)
-        .await
-        .map_err(|e| e.to_string())?;
+    let snapshot = probe::run(conn, host, &options).await?;
     super::warn_unread(stage, &snapshot);
     let records = snapshot.records(profile, probe::shortest_window(Some(ask.time)));
     let probed = Probed::from_records(records.iter().map(|e| &e.record));
-    let cluster = probed.cluster.clone().ok_or("the probe found no cluster")?;
-    let id = request_id(cluster.now).map_err(|e| e.to_string())?;
-    let (request, considered) = plan::plan(ask, &probed, &id).map_err(|e| e.to_string())?;
+    let cluster =
+        (probed.cluster.clone()).ok_or_else(|| Error::cluster("the probe found no cluster"))?;
+    let id = request_id(cluster.now).map_err(Error::internal)?;
+    let (request, considered) = plan::plan(ask, &probed, &id).map_err(Error::cluster)?;
     Ok(Planned {
         request,
         considered,
@@ -200,11 +192,12 @@ pub async fn submit_and_follow(
     planned: &Planned,
     how: &Submit<'_>,
     stage: &str,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Error> {
     let kept = planned.kept();
     let request = &planned.request;
     let paths = ctx.paths(&planned.user);
-    let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)?;
+    let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)
+        .map_err(Error::cluster)?;
     let mut record = Recorded {
         host: host.to_owned(),
         request: request.clone(),
@@ -212,12 +205,12 @@ pub async fn submit_and_follow(
         scratch: paths.scratch.clone(),
         submissions: Vec::new(),
     };
-    record
-        .save(&ctx.state)
-        .map_err(|e| format!("cannot record the request locally (nothing submitted): {e}"))?;
-    let reply = run_batch(conn, &prepared.batch)
-        .await
-        .map_err(|e| e.to_string())?;
+    record.save(&ctx.state).map_err(|e| {
+        Error::internal(format!(
+            "cannot record the request locally (nothing submitted): {e}"
+        ))
+    })?;
+    let reply = run_batch(conn, &prepared.batch).await?;
     let submissions = prepared.submissions(&reply);
     record.submissions.clone_from(&submissions);
     let _ = record.save(&ctx.state);
@@ -230,7 +223,7 @@ pub async fn submit_and_follow(
         );
     }
     if jobs.is_empty() {
-        return Err("no strategy could be submitted".into());
+        return Err(Error::cluster("no strategy could be submitted"));
     }
     eprintln!(
         "{stage}: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)",
@@ -253,7 +246,12 @@ enum Step {
 }
 
 /// The job runs: print it, or attach and cancel it when the shell exits.
-fn after_win(ctx: &Context, args: &Args, a: &Allocation, runs_command: bool) -> ExitCode {
+fn after_win(
+    ctx: &Context,
+    args: &Args,
+    a: &Allocation,
+    runs_command: bool,
+) -> Result<ExitCode, Error> {
     if args.json || runs_command {
         let _ = print_records(&[Envelope::new(Record::Allocation(a.clone()))]);
         if runs_command && !args.json {
@@ -263,7 +261,7 @@ fn after_win(ctx: &Context, args: &Args, a: &Allocation, runs_command: bool) -> 
                 a.nodes.join(",")
             );
         }
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
         "rv up: job {} on {}: opening a shell (exit it to end the job{})",

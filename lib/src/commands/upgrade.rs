@@ -6,9 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sha2::Digest;
 
-use crate::exit;
-
-use super::{fail, print_lines};
+use super::{Error, Run, print_lines};
 
 /// The site rv checks for releases (`RV_SITE_URL` overrides it).
 pub const SITE: &str = "https://rivanna.dev";
@@ -92,19 +90,22 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::util::hex(&sha2::Sha256::digest(bytes))
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv upgrade";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv upgrade`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let site = std::env::var("RV_SITE_URL").unwrap_or_else(|_| SITE.to_owned());
     let site = site.trim_end_matches('/');
     let current = env!("CARGO_PKG_VERSION");
     let exe = match std::env::current_exe().and_then(std::fs::canonicalize) {
         Ok(p) => p,
         Err(e) => {
-            return fail(
-                "rv upgrade",
-                &format!("cannot find this binary: {e}"),
-                exit::FAILURE,
-            );
+            return Err(Error::cluster(format!("cannot find this binary: {e}")));
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -112,18 +113,15 @@ pub fn main(args: &Args) -> ExitCode {
         .build()
     {
         Ok(r) => r,
-        Err(e) => return fail("rv upgrade", &e.to_string(), exit::FAILURE),
+        Err(e) => return Err(Error::internal(e)),
     };
-    let result = runtime.block_on(upgrade(site, current, &exe, args));
-    match result {
-        Ok(report) => {
-            if args.json {
-                let _ = print_lines([report.to_string().as_str()]);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail("rv upgrade", &e, exit::FAILURE),
+    let report = runtime
+        .block_on(upgrade(site, current, &exe, args))
+        .map_err(Error::cluster)?;
+    if args.json {
+        let _ = print_lines([report.to_string().as_str()]);
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn upgrade(

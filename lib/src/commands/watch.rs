@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 
 use crate::connect::Connection;
-use crate::exit;
 use crate::records::{Allocation, Envelope, Record, Strategy};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
@@ -16,7 +15,7 @@ use crate::slurm::time::Walltime;
 use crate::submit::Recorded;
 use crate::watch::{self, Watch};
 
-use super::{Context, Input, fail, print_lines};
+use super::{Context, Error, Input, Run, print_lines};
 
 /// Keep the first job of a request that starts; cancel every other one.
 ///
@@ -74,29 +73,30 @@ pub enum Outcome {
     Interrupted,
 }
 
+impl Run for Args {
+    const STAGE: &'static str = "rv-watch";
+    fn run(&self) -> Result<ExitCode, Error> {
+        main(self)
+    }
+}
+
 /// Runs `rv-watch`.
-pub fn main(args: &Args) -> ExitCode {
+fn main(args: &Args) -> Result<ExitCode, Error> {
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
-        Err(e) => return fail("rv-watch", &format!("--timeout: {e}"), exit::USAGE),
+        Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let ctx = match Context::load("rv-watch", args.local) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let ctx = Context::load("rv-watch", args.local)?;
     let (input, target) = match &args.resume {
         Some(id) => match resumed(&ctx, id) {
             Ok(t) => (None, t),
-            Err(e) => return fail("rv-watch", &e, exit::USAGE),
+            Err(e) => return Err(Error::usage(e)),
         },
         None => {
-            let input = match Input::read("rv-watch") {
-                Ok(i) => i,
-                Err(code) => return code,
-            };
+            let input = Input::read()?;
             match from_input(&ctx, &input) {
                 Ok(t) => (Some(input), t),
-                Err(e) => return fail("rv-watch", &e, exit::USAGE),
+                Err(e) => return Err(Error::usage(e)),
             }
         }
     };
@@ -105,14 +105,13 @@ pub fn main(args: &Args) -> ExitCode {
     }
     let outcome =
         ctx.remote(async |c| Ok(follow(&ctx, c, &target, timeout, args.keep, true).await));
-    match outcome {
-        Ok(Outcome::Won(a)) => {
+    match outcome? {
+        Outcome::Won(a) => {
             let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Ok(Outcome::Ended(why)) => fail("rv-watch", &why, exit::FAILURE),
-        Ok(Outcome::Interrupted) => ExitCode::from(exit::INTERRUPTED),
-        Err(e) => fail("rv-watch", &e, exit::FAILURE),
+        Outcome::Ended(why) => Err(Error::job(why)),
+        Outcome::Interrupted => Err(Error::interrupted()),
     }
 }
 

@@ -3,8 +3,8 @@
 //! it all with byte counts under a random boundary, so no output can break the framing and
 //! one failing command loses nothing of the others.
 
-use crate::util::quote;
 use crate::slurm::time::Clock;
+use crate::util::quote;
 
 /// A file to write on the cluster before the commands run.
 #[derive(Debug, Clone, PartialEq, Eq)]
