@@ -1,13 +1,103 @@
-//! git-style external subcommands: `rv foo` runs an `rv-foo` found on `PATH`.
+//! rv's own `rv-*` binaries, and git-style external subcommands: `rv foo` runs an `rv-foo`
+//! found next to `rv` or on `PATH`.
 //!
-//! Everything here is pure over the `PATH` value and the file system it names, so the
-//! multiplexer's decisions can be tested without touching the process environment.
+//! Finding and suggesting are pure over the `PATH` value and the file system it names, so
+//! the multiplexer's decisions can be tested without touching the process environment;
+//! [`run`] is the one place a process is replaced.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// The prefix every external rv tool carries in its file name.
 pub const PREFIX: &str = "rv-";
+
+/// The pipeline tools, each its own binary, that also run as `rv <tool>`.
+pub const TOOLS: &[Tool] = &[
+    Tool::Probe,
+    Tool::Plan,
+    Tool::Submit,
+    Tool::Watch,
+    Tool::Attach,
+    Tool::Sync,
+];
+
+/// One of the `rv-*` binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// `rv-probe`: read the cluster and estimate backfill windows.
+    Probe,
+    /// `rv-plan`: turn probe records and a request into ranked strategies.
+    Plan,
+    /// `rv-submit`: render and submit a job per strategy.
+    Submit,
+    /// `rv-watch`: keep the first job to start, cancel the rest.
+    Watch,
+    /// `rv-attach`: open a shell in an allocation.
+    Attach,
+    /// `rv-sync`: push and pull project files.
+    Sync,
+}
+
+impl Tool {
+    /// The binary's file name, e.g. `rv-probe`.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Tool::Probe => "rv-probe",
+            Tool::Plan => "rv-plan",
+            Tool::Submit => "rv-submit",
+            Tool::Watch => "rv-watch",
+            Tool::Attach => "rv-attach",
+            Tool::Sync => "rv-sync",
+        }
+    }
+
+    /// The subcommand name under `rv`, e.g. `probe`.
+    pub fn subcommand(self) -> &'static str {
+        &self.binary()[PREFIX.len()..]
+    }
+}
+
+/// Replaces this process with `rv-<name>` (`args[0]` is the name), or explains why it
+/// cannot; `known` are the names `rv` has itself, for a suggestion.
+pub fn run<'a>(args: &[OsString], known: impl IntoIterator<Item = &'a str>) -> ExitCode {
+    let name = args
+        .first()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let search = search_path();
+    let Some(program) = find(&name, &search) else {
+        let externals = list(&search);
+        let mut candidates: Vec<&str> = known.into_iter().collect();
+        candidates.extend(externals.iter().map(String::as_str));
+        eprintln!("error: `{name}` is not an rv command, and no `rv-{name}` was found on PATH");
+        if let Some(suggestion) = closest(&name, candidates) {
+            eprintln!("  tip: did you mean `rv {suggestion}`?");
+        }
+        eprintln!("See `rv --help` for the commands.");
+        return ExitCode::from(crate::exit::USAGE);
+    };
+    let error = exec(std::process::Command::new(&program).args(&args[1..]));
+    eprintln!("error: could not run {}: {error}", program.display());
+    ExitCode::from(crate::exit::FAILURE)
+}
+
+/// The directory holding this binary first (so `rv probe` finds its sibling `rv-probe`),
+/// then `PATH`.
+fn search_path() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let own_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf));
+    let dirs = own_dir.into_iter().chain(std::env::split_paths(&path));
+    std::env::join_paths(dirs).unwrap_or(path)
+}
+
+#[cfg(unix)]
+fn exec(command: &mut std::process::Command) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    command.exec()
+}
 
 /// Finds the executable `rv-<name>` in the directories of `path` (a `PATH` value).
 pub fn find(name: &str, path: &OsStr) -> Option<PathBuf> {

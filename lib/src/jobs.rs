@@ -1,7 +1,131 @@
-//! Naming a job: an id, a unique prefix or suffix of one, a request id or a request name;
-//! or, with nothing named, a pick from a list (on a terminal) or the most recent running job.
+//! Your jobs: one [`Row`] per job from the queue and accounting, matched back to the
+//! requests rv recorded; and naming one: an id, a unique prefix or suffix of one, a request
+//! id or a request name; or, with nothing named, a pick from a list (on a terminal) or the
+//! most recent running job.
 
-use crate::commands::ps::Row;
+use crate::slurm::parse::{gres, sacct, squeue};
+use crate::slurm::time::Walltime;
+
+/// One of your jobs: a line of `rv ps`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Row {
+    /// The request, for jobs rv submitted.
+    pub request: Option<String>,
+    /// The strategy, for jobs rv submitted.
+    pub strategy: Option<String>,
+    /// The job id.
+    pub job_id: String,
+    /// The job name.
+    pub name: String,
+    /// The state.
+    pub state: String,
+    /// The partition.
+    pub partition: String,
+    /// GPUs in all.
+    pub gpus: u32,
+    /// Its nodes.
+    pub nodes: Vec<String>,
+    /// Why it waits, in plain words.
+    pub reason: Option<String>,
+    /// Seconds it has run.
+    pub elapsed: Option<u64>,
+    /// Its time limit in seconds.
+    pub limit: Option<u64>,
+    /// Start (epoch seconds), actual or planned.
+    pub start: Option<i64>,
+}
+
+/// The request and strategy encoded in an rv job name (`<name>-<tail>-s<N>`), matched
+/// against the known request ids.
+fn owner(name: &str, requests: &[String]) -> (Option<String>, Option<String>) {
+    let mut parts = name.rsplitn(3, '-');
+    let (Some(strategy), Some(tail)) = (parts.next(), parts.next()) else {
+        return (None, None);
+    };
+    if !strategy.starts_with('s') {
+        return (None, None);
+    }
+    match requests.iter().find(|r| r.ends_with(&format!("-{tail}"))) {
+        Some(r) => (Some(r.clone()), Some(strategy.to_owned())),
+        None => (None, None),
+    }
+}
+
+/// Rows from the queue and accounting.
+pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String]) -> Vec<Row> {
+    let mut out: Vec<Row> = queue
+        .iter()
+        .map(|j| {
+            let (request, strategy) = owner(&j.name, requests);
+            Row {
+                request,
+                strategy,
+                job_id: j.id.clone(),
+                name: j.name.clone(),
+                state: j
+                    .state
+                    .as_ref()
+                    .map(crate::watch::state_name)
+                    .unwrap_or_default(),
+                partition: j.partition.clone(),
+                gpus: gres::total(&j.gpus_per_node) * j.node_count.unwrap_or(1),
+                nodes: j.nodes.clone(),
+                reason: j.reason.as_deref().map(crate::watch::plain_reason),
+                elapsed: j.elapsed.map(Walltime::as_secs),
+                limit: j.limit.map(Walltime::as_secs),
+                start: j.start,
+            }
+        })
+        .collect();
+    let queued: Vec<String> = out.iter().map(|o| o.job_id.clone()).collect();
+    for r in history
+        .iter()
+        .filter(|r| r.step == sacct::Step::Job && !queued.contains(&r.job_id))
+    {
+        let (request, strategy) = owner(&r.name, requests);
+        out.push(Row {
+            request,
+            strategy,
+            job_id: r.job_id.clone(),
+            name: r.name.clone(),
+            state: crate::watch::state_name(&r.state),
+            partition: r.partition.clone(),
+            gpus: r.gpus,
+            nodes: r.nodes.clone(),
+            reason: None,
+            elapsed: r.elapsed.map(Walltime::as_secs),
+            limit: None,
+            start: r.start,
+        });
+    }
+    let key = |r: &Row| {
+        (
+            r.request.clone(),
+            r.job_id
+                .split('_')
+                .next()
+                .and_then(|j| j.parse::<u64>().ok()),
+            r.job_id.clone(),
+        )
+    };
+    out.sort_by_key(key);
+    out
+}
+
+/// The ids of the requests recorded locally.
+pub fn known_requests(state: &crate::state::StateDir) -> Vec<String> {
+    std::fs::read_dir(state.root().join("requests"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(str::to_owned)
+        })
+        .collect()
+}
 
 /// Why no single job was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,6 +266,17 @@ fn completion_values(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_names_map_back_to_their_request() {
+        let requests = vec!["r-1795892947-e873ec83".to_owned()];
+        assert_eq!(
+            owner("train-e873ec83-s5", &requests),
+            (Some(requests[0].clone()), Some("s5".into()))
+        );
+        assert_eq!(owner("my-own-job", &requests), (None, None));
+        assert_eq!(owner("x", &requests), (None, None));
+    }
 
     fn row(id: &str, name: &str, state: &str, request: Option<&str>) -> Row {
         Row {

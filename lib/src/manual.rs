@@ -1,8 +1,8 @@
-//! Man pages and shell completions, generated from the same clap definitions the binaries
-//! parse with, so they cannot drift: a test compares them with `man/` and `completions/`.
+//! Man pages, generated from the same clap definitions the binaries parse with, so they
+//! cannot drift: a test compares them with `man/` (and the completions, from
+//! [`crate::cli::completions`], with `completions/`).
 
 use clap::Command;
-use clap_complete::Shell;
 
 use crate::cli::{self, TOOLS};
 
@@ -43,8 +43,8 @@ fn commands() -> Vec<(String, Command)> {
         }
         out.push((name.clone(), sub.clone().name(name)));
     }
-    for tool in TOOLS {
-        out.push((tool.binary().to_owned(), tool.command()));
+    for &tool in TOOLS {
+        out.push((tool.binary().to_owned(), cli::tool(tool)));
     }
     // Their own subcommands (`rv env set`, `rv-sync push`, …) get pages too, so the
     // SUBCOMMANDS sections point at pages that exist.
@@ -82,60 +82,6 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
                 .render(&mut page)
                 .expect("rendering to memory cannot fail");
             (format!("{name}.1"), page)
-        })
-        .collect()
-}
-
-/// The shells rv writes completions for.
-pub const SHELLS: &[Shell] = &[
-    Shell::Bash,
-    Shell::Zsh,
-    Shell::Fish,
-    Shell::Elvish,
-    Shell::PowerShell,
-];
-
-/// The environment variable through which a shell asks `rv` for completions.
-pub const COMPLETE_VAR: &str = "COMPLETE";
-
-/// Completions of `rv` for `shell`: a small script that asks `rv` itself at each <Tab>
-/// (`COMPLETE=<shell> rv -- <words>`), so subcommands, flags and values come from the same
-/// definitions, and job arguments complete from your recent jobs.
-pub fn completion(shell: Shell) -> Vec<u8> {
-    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
-    let completer: &dyn EnvCompleter = match shell {
-        Shell::Bash => &Bash,
-        Shell::Zsh => &Zsh,
-        Shell::Fish => &Fish,
-        Shell::Elvish => &Elvish,
-        _ => &Powershell,
-    };
-    let mut out = Vec::new();
-    completer
-        .write_registration(COMPLETE_VAR, "rv", "rv", "rv", &mut out)
-        .expect("writing to memory");
-    if shell == Shell::Zsh {
-        // Autoloaded from `fpath` as `_rv`, the first <Tab> runs this file: complete then too.
-        out.extend_from_slice(
-            b"[[ ${funcstack[1]} == _rv ]] && _clap_dynamic_completer_rv \"$@\"\n",
-        );
-    }
-    out
-}
-
-/// The completion files: (`file name`, script).
-pub fn completions() -> Vec<(String, Vec<u8>)> {
-    SHELLS
-        .iter()
-        .map(|&shell| {
-            let name = match shell {
-                Shell::Bash => "rv.bash".to_owned(),
-                Shell::Zsh => "_rv".to_owned(),
-                Shell::Fish => "rv.fish".to_owned(),
-                Shell::Elvish => "rv.elv".to_owned(),
-                _ => "_rv.ps1".to_owned(),
-            };
-            (name, completion(shell))
         })
         .collect()
 }

@@ -52,37 +52,6 @@ pub fn main<C: Run>(command: &C) -> ExitCode {
     command.run().unwrap_or_else(|e| e.report(C::STAGE))
 }
 
-/// Runs the built-in subcommand `rv <name>`; `None` when `name` is not built in.
-pub fn builtin(name: &str, matches: &clap::ArgMatches) -> Option<ExitCode> {
-    use clap::FromArgMatches;
-    Some(match name {
-        "up" => main(&up::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "cost" => main(&cost::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "env" => main(&env::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "logs" => main(&logs::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "run" => main(&run::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "status" => main(&status::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "exec" => main(&exec::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "forward" => main(&forward::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "init" => main(&init::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "notify" => main(&notify::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "gpu" => main(&gpu::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "ssh" => main(&ssh::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "attach" => main(&ssh::AttachArgs::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "upgrade" => main(&upgrade::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "ps" => main(&ps::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "stop" => main(&stop::Args::from_arg_matches(matches).unwrap_or_else(|e| e.exit())),
-        "completions" => {
-            let shell = *matches
-                .get_one::<clap_complete::Shell>("shell")
-                .expect("required");
-            let _ = std::io::stdout().write_all(&crate::manual::completion(shell));
-            ExitCode::SUCCESS
-        }
-        _ => return None,
-    })
-}
-
 /// A picker: shows `lines` under `prompt` on the terminal; the index chosen, `None` when
 /// the user gave up. The `rv` binary installs one (skim); the library never draws one.
 pub type Picker = fn(&[String], &str) -> Option<usize>;
@@ -97,7 +66,7 @@ pub fn set_picker(picker: Picker) {
 /// The job a command acts on: `what` resolved among the user's jobs (an id, a unique prefix
 /// or suffix, a request id or name); with nothing named, a pick on a terminal, else the
 /// most recent running job. One round trip.
-pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<ps::Row, Error> {
+pub fn choose_job(ctx: &Context, what: Option<&str>) -> Result<crate::jobs::Row, Error> {
     use std::io::IsTerminal;
     let (jobs, _) = ps::your_jobs(ctx, false)?;
     if let Some(what) = what {

@@ -107,7 +107,7 @@ impl Run for AttachArgs {
     }
 }
 
-fn running(ctx: &Context, what: Option<&str>) -> Result<super::ps::Row, Error> {
+fn running(ctx: &Context, what: Option<&str>) -> Result<crate::jobs::Row, Error> {
     let job = choose_job(ctx, what)?;
     if job.state == "RUNNING" {
         Ok(job)

@@ -53,7 +53,7 @@ pub struct Status {
     /// Storage, with `warn` over [`STORAGE_WARN_PERCENT`].
     pub storage: Vec<Storage>,
     /// Your jobs in the queue.
-    pub jobs: Vec<super::ps::Row>,
+    pub jobs: Vec<crate::jobs::Row>,
     /// GPUs per type.
     pub gpus: Vec<GpuKind>,
 }
@@ -217,14 +217,14 @@ fn assemble(
         .filter(|j| j.user == snapshot.user)
         .cloned()
         .collect();
-    let requests = super::ps::known_requests(&ctx.state);
+    let requests = crate::jobs::known_requests(&ctx.state);
     Status {
         host: snapshot.host.clone(),
         user: snapshot.user.clone(),
         latency_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         accounts,
         storage: storage(&quotas),
-        jobs: super::ps::rows(&mine, &[], &requests),
+        jobs: crate::jobs::rows(&mine, &[], &requests),
         gpus: gpu_kinds(&cluster, &windows, snapshot.clock.now),
     }
 }

@@ -173,7 +173,7 @@ async fn upgrade(
     let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
     let plat = platform();
     let wanted = std::iter::once(("rv".to_owned(), plat.clone()))
-        .chain(crate::cli::TOOLS.iter().map(|t| {
+        .chain(crate::external::TOOLS.iter().map(|t| {
             let name = t.binary();
             (name.to_owned(), format!("{plat}-{name}"))
         }))

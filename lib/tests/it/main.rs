@@ -5,6 +5,7 @@ mod cluster;
 mod fixtures;
 mod manual;
 mod model;
+mod modules;
 mod remote;
 mod testbed;
 

@@ -41,7 +41,7 @@ fn man_pages_are_current() {
 
 #[test]
 fn completions_are_current() {
-    check("completions", &rv::manual::completions());
+    check("completions", &rv::cli::completions());
 }
 
 #[test]
