@@ -5,10 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::support::RV;
 use rv::records::{Request, Submission};
 use rv::submit::Recorded;
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 fn completions_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../completions")

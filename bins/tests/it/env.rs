@@ -1,14 +1,10 @@
 //! `rv env` on the testbed: a stored secret reaches the job byte for byte and leaves no
 //! plain text on the laptop, in `ps`, in logs or in the env file.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{allocation, poll};
+use crate::support::{RV, allocation, poll};
 use rv_testbed::Testbed;
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 /// Every file under `dir`, recursively.
 pub(crate) fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -32,18 +28,13 @@ fn scenario_idle_stored_secrets_arrive_exactly_and_leave_no_trace() {
     let jobs = tb.jobs();
     let secret = "s3cr$t \"dq\" 'sq' `tick` \\ end\nsecond line";
 
-    let mut set = tb
-        .rv(RV, &state)
-        .args(["env", "set", "RV_IT_TOKEN"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    set.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{secret}\n").as_bytes())
-        .unwrap();
-    assert!(set.wait().unwrap().success());
+    let set = tb.rv_with_input(
+        RV,
+        &state,
+        &["env", "set", "RV_IT_TOKEN"],
+        format!("{secret}\n").as_bytes(),
+    );
+    assert!(set.status.success());
     let plain = tb
         .rv(RV, &state)
         .args(["env", "set", "NCCL_DEBUG", "INFO"])
@@ -136,20 +127,12 @@ fn env_imports_removes_and_refuses_bad_names() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     // Import from a .env file, then remove; a name that is not set is an error.
-    let mut import = tb
-        .rv(RV, &state)
-        .args(["env", "import", "-", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    import
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"# from a .env\nIMPORTED_A=1\nexport IMPORTED_B='two words'\n")
-        .unwrap();
-    let imported = import.wait_with_output().unwrap();
+    let imported = tb.rv_with_input(
+        RV,
+        &state,
+        &["env", "import", "-", "--json"],
+        b"# from a .env\nIMPORTED_A=1\nexport IMPORTED_B='two words'\n",
+    );
     assert!(imported.status.success());
     let json: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
     assert_eq!(

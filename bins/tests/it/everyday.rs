@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use rv_testbed::{ControlDir, Testbed};
 
-use crate::support::{assert_documented, poll};
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
+use crate::support::{RV, assert_documented, poll};
 
 fn rv(tb: &Testbed, state: &ControlDir, args: &[&str]) -> Output {
     tb.rv(RV, state).args(args).output().unwrap()

@@ -2,17 +2,11 @@
 //! accounts, throttled and plain arrays, a het job, held and requeued jobs, names with `|`,
 //! quotes, unicode, invalid UTF-8 and a newline), on whichever Slurm the testbed runs.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{allocation, assert_ok, poll, records};
+use crate::support::{RV, RV_PLAN, RV_PROBE, allocation, assert_ok, poll, records};
 use rv::records::Record;
 use rv_testbed::Testbed;
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
-const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
 
 /// The `warning:` lines a command printed on stderr.
 fn warnings(stderr: &[u8]) -> Vec<String> {
@@ -98,16 +92,12 @@ fn scenario_mixed_probe_plan_status_and_ps_read_the_queue() {
         .count();
     assert!(warned <= 1, "one warning record at most");
     assert_eq!(warnings(&probe.stderr).len(), warned);
-    let mut plan = tb
-        .rv(RV_PLAN, &state)
-        .args(["--gpu", "2", "--time", "1h"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    plan.stdin.take().unwrap().write_all(&probe.stdout).unwrap();
-    let planned = plan.wait_with_output().unwrap();
+    let planned = tb.rv_with_input(
+        RV_PLAN,
+        &state,
+        &["--gpu", "2", "--time", "1h"],
+        &probe.stdout,
+    );
     assert_ok(&planned);
     let planned = records(&planned.stdout);
     assert!(planned.iter().any(|r| matches!(r, Record::Request(_))));

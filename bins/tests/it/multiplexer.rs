@@ -1,10 +1,9 @@
 //! `rv` as a git-style multiplexer.
 
+use crate::support::RV;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 /// Runs `rv` with `args` and a `PATH` of exactly `path` (plus the system directories a
 /// shell script needs).

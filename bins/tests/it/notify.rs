@@ -11,9 +11,7 @@ use rv_testbed::mail::SmtpSink;
 
 use crate::env::files;
 use crate::segments::{submit_with_env, unique};
-use crate::support::{assert_documented, assert_ok, poll};
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
+use crate::support::{RV, assert_documented, assert_ok, poll};
 
 /// `rv-site`, built beside the tools by the workspace build.
 fn site_binary() -> PathBuf {

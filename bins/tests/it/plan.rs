@@ -1,15 +1,11 @@
 //! `rv-plan` as a pipeline stage.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use rv::records::Record;
 
-use crate::support::records;
-use rv_testbed::Testbed;
-
-const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
+use crate::support::{RV_PLAN, RV_PROBE, records};
+use rv_testbed::{Testbed, output_with_input};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -20,19 +16,14 @@ fn fixture(name: &str) -> String {
 }
 
 fn plan(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(RV_PLAN)
-        .args(args)
-        .env("RV_CONFIG", "/dev/null")
-        .env_remove("RV_GPU_TYPE")
-        .env_remove("RV_ACCOUNT")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A stage that refuses its flags exits before reading: a closed pipe is fine here.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
+    output_with_input(
+        Command::new(RV_PLAN)
+            .args(args)
+            .env("RV_CONFIG", "/dev/null")
+            .env_remove("RV_GPU_TYPE")
+            .env_remove("RV_ACCOUNT"),
+        input.as_bytes(),
+    )
 }
 
 #[test]
@@ -142,18 +133,13 @@ fn upstream_errors_stop_the_stage() {
 fn probe_pipes_into_plan_on_the_testbed() {
     let Some(tb) = Testbed::get() else { return };
     let state = tb.control_dir("probe-plan");
-    let mut probe = tb
-        .rv(RV_PROBE, &state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = tb
-        .rv(RV_PLAN, &state)
-        .args(["--gpu", "2", "--time", "2h"])
-        .stdin(probe.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(probe.wait().unwrap().success());
+    let (upstream, out) = tb
+        .pipeline(
+            &state,
+            &[(RV_PROBE, &[]), (RV_PLAN, &["--gpu", "2", "--time", "2h"])],
+        )
+        .wait();
+    assert!(upstream.iter().all(std::process::ExitStatus::success));
     crate::support::assert_ok(&out);
     let recs = records(&out.stdout);
     assert!(matches!(recs[0], Record::Cluster(_)));
@@ -172,24 +158,16 @@ fn every_stage_refuses_malformed_input_with_the_line_and_exit_2() {
         env!("CARGO_BIN_EXE_rv-watch"),
         env!("CARGO_BIN_EXE_rv-attach"),
     ] {
-        let mut child = Command::new(stage)
-            .env("RV_CONFIG", "/dev/null")
-            .env("RV_SSH_HOST", "unreachable.invalid")
-            .env(
-                "RV_STATE_DIR",
-                std::env::temp_dir().join(format!("rv-malformed-{}", std::process::id())),
-            )
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let _ = child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"{\"type\":\"cluster\",\"v\":1,\"host\":\"h\"}\n{not json\n");
-        let out = child.wait_with_output().unwrap();
+        let out = output_with_input(
+            Command::new(stage)
+                .env("RV_CONFIG", "/dev/null")
+                .env("RV_SSH_HOST", "unreachable.invalid")
+                .env(
+                    "RV_STATE_DIR",
+                    std::env::temp_dir().join(format!("rv-malformed-{}", std::process::id())),
+                ),
+            b"{\"type\":\"cluster\",\"v\":1,\"host\":\"h\"}\n{not json\n",
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stage}: {err}");
         assert!(

@@ -2,10 +2,8 @@
 
 use rv::records::{Record, WindowSource};
 
-use crate::support::records;
+use crate::support::{RV_PROBE, records};
 use rv_testbed::Testbed;
-
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
 
 #[test]
 fn scenario_busy_probe_finds_the_a6000_backfill_cliff() {

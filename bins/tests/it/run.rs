@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::RV;
 use rv_testbed::{ControlDir, Testbed};
-
-const RV: &str = env!("CARGO_BIN_EXE_rv");
 
 /// A project with a local wheel as its only dependency and a few programs.
 fn project(tag: &str) -> PathBuf {

@@ -1,17 +1,11 @@
 //! Checkpointed segments and multi-node ranks, run for real on the testbed.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rv::records::{Cluster, Envelope, Record, Request, Strategy};
 use rv_testbed::{ControlDir, Testbed};
 
-use crate::support::records;
-
-const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
-const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
+use crate::support::{RV_PLAN, RV_PROBE, RV_SUBMIT, records};
 
 /// Submits one CPU-only strategy of `segment` seconds, `segments` of them for `total`
 /// seconds, running `command`; returns the first job id.
@@ -92,21 +86,9 @@ pub(crate) fn submit_with_env(
     .into_iter()
     .map(|r| Envelope::new(r).to_line() + "\n")
     .collect();
-    let mut child = tb
-        .rv(RV_SUBMIT, state)
-        .args(env.iter().flat_map(|e| ["--env", e.as_str()]))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    let args: Vec<&str> = env.iter().flat_map(|e| ["--env", e.as_str()]).collect();
+    let out = tb.rv_with_input(RV_SUBMIT, state, &args, input.as_bytes());
+    crate::support::assert_ok(&out);
     records(&out.stdout)
         .into_iter()
         .find_map(|r| match r {
@@ -208,26 +190,33 @@ fn scenario_idle_two_nodes_of_four_gpus_get_distinct_ranks() {
     let _idle = tb.scenario("idle");
     let state = tb.control_dir("ranks");
     let jobs = tb.jobs();
-    let mut probe = tb
-        .rv(RV_PROBE, &state)
-        .arg("--no-test-only")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut plan = tb
-        .rv(RV_PLAN, &state)
-        .args(["--gpu", "8", "--nodes", "2", "-p", "gpu-a6000", "--time", "30m", "--max-strategies", "1"])
-        .args(["--run", r#"echo "$RANK $NODE_RANK $SLURMD_NODENAME $CUDA_VISIBLE_DEVICES $MASTER_ADDR" >>"$RV_REQUEST_DIR/ranks""#])
-        .stdin(probe.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = tb
-        .rv(RV_SUBMIT, &state)
-        .stdin(plan.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(probe.wait().unwrap().success() && plan.wait().unwrap().success());
+    let (upstream, out) = tb
+        .pipeline(
+            &state,
+            &[
+                (RV_PROBE, &["--no-test-only"]),
+                (
+                    RV_PLAN,
+                    &[
+                        "--gpu",
+                        "8",
+                        "--nodes",
+                        "2",
+                        "-p",
+                        "gpu-a6000",
+                        "--time",
+                        "30m",
+                        "--max-strategies",
+                        "1",
+                        "--run",
+                        r#"echo "$RANK $NODE_RANK $SLURMD_NODENAME $CUDA_VISIBLE_DEVICES $MASTER_ADDR" >>"$RV_REQUEST_DIR/ranks""#,
+                    ],
+                ),
+                (RV_SUBMIT, &[]),
+            ],
+        )
+        .wait();
+    assert!(upstream.iter().all(std::process::ExitStatus::success));
     crate::support::assert_ok(&out);
     let (mut request, mut job) = (String::new(), 0);
     for record in records(&out.stdout) {

@@ -1,16 +1,11 @@
 //! `rv-submit` on the testbed: the claim gate keeps exactly one job, secrets arrive exactly.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use rv::records::Record;
 
-use crate::support::records;
+use crate::support::{RV_PLAN, RV_PROBE, RV_SUBMIT, records, submitted_ids};
 use rv_testbed::Testbed;
-
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
-const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
-const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
 
 #[test]
 fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
@@ -20,30 +15,30 @@ fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
     let jobs = tb.jobs();
     let secret = "p$ss \"dq\" 'sq' `tick` \\ end\nline two";
 
-    let mut probe = tb
-        .rv(RV_PROBE, &state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut plan = tb
-        .rv(RV_PLAN, &state)
-        .args(["--gpu", "1", "--time", "20m", "--name", "it-submit"])
-        .args([
-            "--run",
-            r#"printf '%s' "$SECRET" >"$RV_REQUEST_DIR/secret"; sleep 600"#,
-        ])
-        .stdin(probe.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = tb
-        .rv(RV_SUBMIT, &state)
-        .arg("--env")
-        .arg(format!("SECRET={secret}"))
-        .stdin(plan.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(probe.wait().unwrap().success() && plan.wait().unwrap().success());
+    let env = format!("SECRET={secret}");
+    let (upstream, out) = tb
+        .pipeline(
+            &state,
+            &[
+                (RV_PROBE, &[]),
+                (
+                    RV_PLAN,
+                    &[
+                        "--gpu",
+                        "1",
+                        "--time",
+                        "20m",
+                        "--name",
+                        "it-submit",
+                        "--run",
+                        r#"printf '%s' "$SECRET" >"$RV_REQUEST_DIR/secret"; sleep 600"#,
+                    ],
+                ),
+                (RV_SUBMIT, &["--env", &env]),
+            ],
+        )
+        .wait();
+    assert!(upstream.iter().all(std::process::ExitStatus::success));
     crate::support::assert_ok(&out);
 
     let recs = records(&out.stdout);
@@ -54,38 +49,21 @@ fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
             _ => None,
         })
         .unwrap();
-    let ids: Vec<u64> = recs
-        .iter()
-        .filter_map(|r| match r {
-            Record::Submission(s) => s.job_id,
-            _ => None,
-        })
-        .collect();
+    let ids = submitted_ids(&recs);
     for id in &ids {
-        jobs.track(&id.to_string());
+        jobs.track(id);
     }
     assert!(ids.len() >= 2, "several strategies were submitted: {ids:?}");
 
     // Nothing watches these jobs: the gate alone must leave exactly one running.
-    let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let running = loop {
-        let out = tb.ssh(&format!("squeue -h -j {list} -o '%i %T'")).stdout;
-        let states: Vec<&str> = out.lines().collect();
-        let running: Vec<&str> = states
-            .iter()
-            .filter(|l| l.ends_with(" RUNNING"))
-            .copied()
-            .collect();
-        if running.len() == 1 && states.len() == 1 {
-            break running[0].split(' ').next().unwrap().to_owned();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not exactly one job left: {states:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let one_running = |s: &[String]| s.len() == 1 && s[0].ends_with(" RUNNING");
+    let mut states = tb.settle("%i %T", Some(&ids), one_running);
+    if !one_running(&states) {
+        // The losers cancel themselves once the winner claims; give a busy node longer.
+        states = tb.settle("%i %T", Some(&ids), one_running);
+    }
+    assert!(one_running(&states), "not exactly one job left: {states:?}");
+    let running = states[0].split(' ').next().unwrap().to_owned();
     let dir = format!("/scratch/rvtest/.rv/requests/{request}");
     let winner = tb
         .ssh(&format!("cat {dir}/claim/winner"))
@@ -120,34 +98,29 @@ fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
 fn refused_strategies_report_sbatchs_reason() {
     let Some(tb) = Testbed::get() else { return };
     let state = tb.control_dir("submit-refused");
-    let mut probe = tb
-        .rv(RV_PROBE, &state)
-        .arg("--no-test-only")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut plan = tb
-        .rv(RV_PLAN, &state)
-        .args([
-            "--gpu",
-            "1",
-            "--time",
-            "20m",
-            "--account",
-            "otherlab",
-            "--max-strategies",
-            "2",
-        ])
-        .stdin(probe.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = tb
-        .rv(RV_SUBMIT, &state)
-        .stdin(plan.stdout.take().unwrap())
-        .output()
-        .unwrap();
-    assert!(probe.wait().unwrap().success() && plan.wait().unwrap().success());
+    let (upstream, out) = tb
+        .pipeline(
+            &state,
+            &[
+                (RV_PROBE, &["--no-test-only"]),
+                (
+                    RV_PLAN,
+                    &[
+                        "--gpu",
+                        "1",
+                        "--time",
+                        "20m",
+                        "--account",
+                        "otherlab",
+                        "--max-strategies",
+                        "2",
+                    ],
+                ),
+                (RV_SUBMIT, &[]),
+            ],
+        )
+        .wait();
+    assert!(upstream.iter().all(std::process::ExitStatus::success));
     assert_eq!(out.status.code(), Some(1), "nothing was submitted");
     let errors: Vec<String> = records(&out.stdout)
         .into_iter()

@@ -4,6 +4,23 @@ use std::process::Child;
 
 use rv::records::{Allocation, Line, Record, read_line};
 
+pub use rv_testbed::poll;
+
+/// The binaries under test.
+pub const RV: &str = env!("CARGO_BIN_EXE_rv");
+/// `rv-attach`.
+pub const RV_ATTACH: &str = env!("CARGO_BIN_EXE_rv-attach");
+/// `rv-plan`.
+pub const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
+/// `rv-probe`.
+pub const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
+/// `rv-submit`.
+pub const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
+/// `rv-sync`.
+pub const RV_SYNC: &str = env!("CARGO_BIN_EXE_rv-sync");
+/// `rv-watch`.
+pub const RV_WATCH: &str = env!("CARGO_BIN_EXE_rv-watch");
+
 /// The records a stage printed; every line must be one.
 pub fn records(stdout: &[u8]) -> Vec<Record> {
     String::from_utf8_lossy(stdout)
@@ -41,22 +58,33 @@ pub fn port(child: &mut Child) -> u16 {
         .unwrap_or_else(|_| panic!("no port: {line:?}"))
 }
 
-/// Calls `probe` every `every` until `done` holds of its result or `within` has passed;
-/// returns the last result either way, for the caller to assert on.
-pub fn poll<T>(
-    within: std::time::Duration,
-    every: std::time::Duration,
-    mut probe: impl FnMut() -> T,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let value = probe();
-        if done(&value) || std::time::Instant::now() > deadline {
-            return value;
+/// Reads a child's NDJSON records until `stop` says so (or its stdout ends); returns them.
+pub fn read_until(child: &mut Child, stop: impl Fn(&Record) -> bool) -> Vec<Record> {
+    use std::io::BufRead;
+    let mut out = Vec::new();
+    let reader = std::io::BufReader::new(child.stdout.take().expect("stdout piped"));
+    for (i, line) in reader.lines().enumerate() {
+        let Ok(line) = line else { break };
+        if let Ok(Line::Record(env)) = read_line(i + 1, &line) {
+            let done = stop(&env.record);
+            out.push(env.record);
+            if done {
+                break;
+            }
         }
-        std::thread::sleep(every);
     }
+    out
+}
+
+/// The ids of the jobs `submission` records say were submitted.
+pub fn submitted_ids(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Submission(s) => s.job_id.map(|j| j.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The example under the `## <heading>` of `docs/json.md`.

@@ -7,9 +7,7 @@ use std::process::Stdio;
 use rv::records::{Record, SyncRecord};
 use rv_testbed::Testbed;
 
-use crate::support::records;
-
-const RV_SYNC: &str = env!("CARGO_BIN_EXE_rv-sync");
+use crate::support::{RV_SYNC, records};
 
 /// A project folder with files that must and must not be synced.
 pub fn project(tag: &str) -> PathBuf {

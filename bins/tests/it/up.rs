@@ -1,34 +1,18 @@
 //! `rv up` and `rv-attach` on the testbed.
 
-use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{allocation, poll};
+use crate::support::{RV, RV_ATTACH, allocation};
 use rv_testbed::Testbed;
 
-const RV: &str = env!("CARGO_BIN_EXE_rv");
-const RV_ATTACH: &str = env!("CARGO_BIN_EXE_rv-attach");
-
-/// Jobs of the test user still queued or running whose name carries the request's tail.
-fn alive(tb: &Testbed, request: &str) -> Vec<String> {
-    let tail = request.rsplit('-').next().unwrap();
-    let out = tb
-        .ssh("squeue -h -u \"$USER\" -t PD,R,CG,CF -o '%j %T'")
-        .stdout;
-    out.lines()
-        .filter(|l| l.contains(tail))
-        .map(str::to_owned)
-        .collect()
-}
-
+/// The test user's jobs of `request` (their names carry its tail) still in the queue, as
+/// `name STATE`, polled until `done` holds or 30 s pass.
 fn settle(tb: &Testbed, request: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-    poll(
-        Duration::from_secs(30),
-        Duration::from_millis(500),
-        || alive(tb, request),
-        |v| done(v),
-    )
+    let tail = request.rsplit('-').next().unwrap();
+    let of_request =
+        |v: &[String]| -> Vec<String> { v.iter().filter(|l| l.contains(tail)).cloned().collect() };
+    of_request(&tb.settle("%j %T", None, |v| done(&of_request(v))))
 }
 
 #[test]
@@ -98,9 +82,11 @@ fn scenario_idle_up_attaches_and_cancels_the_job_when_the_shell_exits() {
     let _idle = tb.scenario("idle");
     let state = tb.control_dir("up-attach");
     let jobs = tb.jobs();
-    let mut child = tb
-        .rv(RV, &state)
-        .args([
+    // The remote shell reads these lines once it starts.
+    let out = tb.rv_with_input(
+        RV,
+        &state,
+        &[
             "up",
             "--gpu",
             "1",
@@ -110,20 +96,9 @@ fn scenario_idle_up_attaches_and_cancels_the_job_when_the_shell_exits() {
             "30m",
             "--name",
             "it-attach",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The remote shell reads these lines once it starts.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo attached-on-$SLURMD_NODENAME; exit 5\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        b"echo attached-on-$SLURMD_NODENAME; exit 5\n",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     // The variable is expanded on the job's node (an A40 or a type at least as large); the
     // terminal adds carriage returns and escape sequences around it.
@@ -163,25 +138,17 @@ fn scenario_idle_attach_takes_an_allocation_record_and_runs_on_its_node() {
     let record = format!(
         "{{\"type\":\"allocation\",\"v\":1,\"request\":\"r\",\"job_id\":{id},\"partition\":\"gpu-mig\",\"nodes\":[\"x\"],\"gpu_type\":\"mig\",\"gpus_per_node\":2,\"start\":1,\"end\":null}}\n"
     );
-    let mut child = tb
-        .rv(RV_ATTACH, &state)
-        .args([
+    let out = tb.rv_with_input(
+        RV_ATTACH,
+        &state,
+        &[
             "--",
             "bash",
             "-c",
             "echo node=$SLURMD_NODENAME gpus=$CUDA_VISIBLE_DEVICES; exit 3",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(record.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        record.as_bytes(),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     // Both of the job's slices are visible (which ones depends on other tests' jobs).
     let gpus = stdout

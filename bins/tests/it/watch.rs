@@ -1,95 +1,29 @@
 //! The whole pipeline on the loaded testbed: one job wins, the rest are cancelled, and
 //! neither a killed client nor Ctrl-C leaves a job behind.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::process::Stdio;
 
-use rv::records::{Line, Record, read_line};
-use rv_testbed::{ControlDir, Testbed};
+use rv::records::Record;
+use rv_testbed::{ControlDir, Pipeline, Testbed};
 
-use crate::support::poll;
-
-const RV_PROBE: &str = env!("CARGO_BIN_EXE_rv-probe");
-const RV_PLAN: &str = env!("CARGO_BIN_EXE_rv-plan");
-const RV_SUBMIT: &str = env!("CARGO_BIN_EXE_rv-submit");
-const RV_WATCH: &str = env!("CARGO_BIN_EXE_rv-watch");
-const RV: &str = env!("CARGO_BIN_EXE_rv");
+use crate::support::{RV, RV_PLAN, RV_PROBE, RV_SUBMIT, RV_WATCH, read_until, submitted_ids};
 
 /// `rv-probe | rv-plan <args> | rv-submit | rv-watch`, with rv-watch's stdout piped.
-fn pipeline(tb: &Testbed, state: &ControlDir, plan_args: &[&str]) -> (Vec<Child>, Child) {
-    let mut probe = tb
-        .rv(RV_PROBE, state)
-        .arg("--no-test-only")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut plan = tb
-        .rv(RV_PLAN, state)
-        .args(plan_args)
-        .stdin(probe.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut submit = tb
-        .rv(RV_SUBMIT, state)
-        .stdin(plan.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let watch = tb
-        .rv(RV_WATCH, state)
-        .stdin(submit.stdout.take().unwrap())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    (vec![probe, plan, submit], watch)
-}
-
-/// Reads rv-watch's records until `stop` says so; returns them.
-fn read_until(watch: &mut Child, stop: impl Fn(&Record) -> bool) -> Vec<Record> {
-    let mut out = Vec::new();
-    let reader = BufReader::new(watch.stdout.take().unwrap());
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.unwrap();
-        if let Ok(Line::Record(env)) = read_line(i + 1, &line) {
-            let done = stop(&env.record);
-            out.push(env.record);
-            if done {
-                break;
-            }
-        }
-    }
-    out
-}
-
-fn job_ids(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Submission(s) => s.job_id.map(|j| j.to_string()),
-            _ => None,
-        })
-        .collect()
+fn pipeline(tb: &Testbed, state: &ControlDir, plan_args: &[&str]) -> Pipeline {
+    tb.pipeline(
+        state,
+        &[
+            (RV_PROBE, &["--no-test-only"]),
+            (RV_PLAN, plan_args),
+            (RV_SUBMIT, &[]),
+            (RV_WATCH, &[]),
+        ],
+    )
 }
 
 /// The states of `ids` still in the queue, polled until `done` holds or 30 s pass.
 fn settle(tb: &Testbed, ids: &[String], done: impl Fn(&[String]) -> bool) -> Vec<String> {
-    let states = || {
-        let out = tb
-            .ssh(&format!(
-                "squeue -h -j {} -t PD,R,CG,CF -o %T",
-                ids.join(",")
-            ))
-            .stdout;
-        out.lines().map(str::to_owned).collect::<Vec<_>>()
-    };
-    poll(
-        Duration::from_secs(30),
-        Duration::from_millis(500),
-        states,
-        |v| done(v),
-    )
+    tb.settle("%T", Some(ids), done)
 }
 
 #[test]
@@ -98,13 +32,11 @@ fn scenario_busy_pipeline_ends_with_one_running_job() {
     let _busy = tb.scenario("busy");
     let state = tb.control_dir("watch-busy");
     let jobs = tb.jobs();
-    let (mut stages, mut watch) = pipeline(&tb, &state, &["--gpu", "2", "--time", "1h"]);
-    let records = read_until(&mut watch, |_| false);
-    assert!(watch.wait().unwrap().success());
-    for s in &mut stages {
-        assert!(s.wait().unwrap().success());
-    }
-    let ids = job_ids(&records);
+    let mut p = pipeline(&tb, &state, &["--gpu", "2", "--time", "1h"]);
+    let records = read_until(&mut p.last, |_| false);
+    assert!(p.last.wait().unwrap().success());
+    assert!(p.wait_upstream().into_iter().all(|ok| ok));
+    let ids = submitted_ids(&records);
     for id in &ids {
         jobs.track(id);
     }
@@ -127,15 +59,13 @@ fn scenario_busy_killed_watchers_leave_exactly_one_job() {
     let jobs = tb.jobs();
     for round in 0..5 {
         let state = tb.control_dir(&format!("watch-kill-{round}"));
-        let (mut stages, mut watch) = pipeline(&tb, &state, &["--gpu", "1", "--time", "1h"]);
+        let mut p = pipeline(&tb, &state, &["--gpu", "1", "--time", "1h"]);
         // Right after submission (the first event), kill -9 the watcher.
-        let records = read_until(&mut watch, |r| matches!(r, Record::Event(_)));
-        watch.kill().unwrap();
-        watch.wait().unwrap();
-        for s in &mut stages {
-            s.wait().unwrap();
-        }
-        let ids = job_ids(&records);
+        let records = read_until(&mut p.last, |r| matches!(r, Record::Event(_)));
+        p.last.kill().unwrap();
+        p.last.wait().unwrap();
+        p.wait_upstream();
+        let ids = submitted_ids(&records);
         for id in &ids {
             jobs.track(id);
         }
@@ -156,15 +86,9 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
     let _full = tb.scenario("a6000-full");
     let state = tb.control_dir("watch-ctrl-c");
     let jobs = tb.jobs();
-    let mut set = tb
-        .rv(RV, &state)
-        .args(["env", "set", "HF_TOKEN"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut set.stdin.take().unwrap(), b"hf-secret\n").unwrap();
-    assert!(set.wait().unwrap().success());
-    let (mut stages, mut watch) = pipeline(
+    let set = tb.rv_with_input(RV, &state, &["env", "set", "HF_TOKEN"], b"hf-secret\n");
+    assert!(set.status.success());
+    let mut p = pipeline(
         &tb,
         &state,
         &[
@@ -178,13 +102,13 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
             "1h",
         ],
     );
-    let records = read_until(&mut watch, |r| matches!(r, Record::Event(_)));
-    let ids = job_ids(&records);
+    let records = read_until(&mut p.last, |r| matches!(r, Record::Event(_)));
+    let ids = submitted_ids(&records);
     for id in &ids {
         jobs.track(id);
     }
     assert!(!ids.is_empty());
-    let pid = watch.id().to_string();
+    let pid = p.last.id().to_string();
     assert!(
         std::process::Command::new("kill")
             .args(["-INT", &pid])
@@ -192,10 +116,8 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
             .unwrap()
             .success()
     );
-    let status = watch.wait().unwrap();
-    for s in &mut stages {
-        s.wait().unwrap();
-    }
+    let status = p.last.wait().unwrap();
+    p.wait_upstream();
     assert_eq!(status.code(), Some(130), "interrupted");
     let left = settle(&tb, &ids, <[String]>::is_empty);
     assert!(
@@ -222,14 +144,12 @@ fn scenario_busy_resume_picks_a_request_up_after_a_crash() {
     let _busy = tb.scenario("busy");
     let state = tb.control_dir("watch-resume");
     let jobs = tb.jobs();
-    let (mut stages, mut watch) = pipeline(&tb, &state, &["--gpu", "1", "--time", "1h"]);
-    let records = read_until(&mut watch, |r| matches!(r, Record::Event(_)));
-    watch.kill().unwrap();
-    watch.wait().unwrap();
-    for s in &mut stages {
-        s.wait().unwrap();
-    }
-    let ids = job_ids(&records);
+    let mut p = pipeline(&tb, &state, &["--gpu", "1", "--time", "1h"]);
+    let records = read_until(&mut p.last, |r| matches!(r, Record::Event(_)));
+    p.last.kill().unwrap();
+    p.last.wait().unwrap();
+    p.wait_upstream();
+    let ids = submitted_ids(&records);
     for id in &ids {
         jobs.track(id);
     }

@@ -209,20 +209,118 @@ impl Testbed {
         command
     }
 
+    /// `stages` piped one into the next like a shell pipeline (`rv-probe | rv-plan … |
+    /// rv-submit`), each an rv binary and its arguments set up as [`Testbed::rv`] sets it up;
+    /// the last stage's stdout is piped for the test to read.
+    pub fn pipeline(&self, state: &ControlDir, stages: &[(&str, &[&str])]) -> Pipeline {
+        let mut upstream: Vec<std::process::Child> = Vec::new();
+        let mut last: Option<std::process::Child> = None;
+        for (program, args) in stages {
+            let mut command = self.rv(program, state);
+            command.args(*args).stdout(Stdio::piped());
+            if let Some(prev) = last.as_mut() {
+                command.stdin(prev.stdout.take().expect("piped"));
+            }
+            let child = command
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+            upstream.extend(last.replace(child));
+        }
+        Pipeline {
+            upstream,
+            last: last.expect("a pipeline has a stage"),
+        }
+    }
+
+    /// Runs an rv binary (set up as [`Testbed::rv`] sets it up) with `input` on its stdin:
+    /// what it printed and how it exited.
+    pub fn rv_with_input(
+        &self,
+        program: &str,
+        state: &ControlDir,
+        args: &[&str],
+        input: &[u8],
+    ) -> std::process::Output {
+        output_with_input(self.rv(program, state).args(args), input)
+    }
+
+    /// The test user's jobs still in the queue (pending, running, completing or
+    /// configuring), one line each in squeue's `format`; only `ids` when given.
+    pub fn queue(&self, format: &str, ids: Option<&[String]>) -> Vec<String> {
+        let only = ids
+            .map(|ids| format!(" -j {}", ids.join(",")))
+            .unwrap_or_default();
+        self.ssh(&format!(
+            "squeue -h -u \"$USER\" -t PD,R,CG,CF{only} -o '{format}'"
+        ))
+        .stdout
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    /// [`Testbed::queue`] polled every half second until `done` holds of it or 30 s pass;
+    /// the last answer either way, for the test to assert on.
+    pub fn settle(
+        &self,
+        format: &str,
+        ids: Option<&[String]>,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        poll(
+            Duration::from_secs(30),
+            Duration::from_millis(500),
+            || self.queue(format, ids),
+            |v| done(v),
+        )
+    }
+
     /// Puts the testbed under a `load` scenario (`idle`, `busy`, `a6000-full`,
-    /// `maintenance`, `backfill`); the returned guard goes back to `idle` when dropped. Tests that use
-    /// it must be in nextest's `testbed-scenario` group (a name containing `scenario`), so
-    /// they run one at a time.
+    /// `maintenance`, `backfill`) for as long as the returned guard lives; dropping it goes
+    /// back to `idle`. One scenario at a time per testbed: the guard holds a lock that other
+    /// test processes and threads wait for, so `cargo test` (threads) and nextest
+    /// (processes) both run scenario tests one after another. Take it first in a test, so it
+    /// is released last.
     pub fn scenario(&self, scenario: &str) -> Scenario<'_> {
-        self.run_load(scenario, 1);
-        Scenario { testbed: self }
+        self.scenario_scaled(scenario, 1)
     }
 
     /// As [`Testbed::scenario`], with every duration of the load divided by `scale`
     /// (`RV_LOAD_SCALE`: 60 makes a Rivanna hour a minute), for benchmarks.
     pub fn scenario_scaled(&self, scenario: &str, scale: u32) -> Scenario<'_> {
+        let lock = self.scenario_lock();
         self.run_load(scenario, scale);
-        Scenario { testbed: self }
+        Scenario {
+            testbed: self,
+            _lock: lock,
+        }
+    }
+
+    /// The testbed's scenario lock, held: an exclusive `flock` on a file beside the other
+    /// testbeds' (released by the kernel if the test process dies).
+    fn scenario_lock(&self) -> std::fs::File {
+        let name: String = self
+            .dir
+            .to_string_lossy()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = std::env::temp_dir().join(format!("rv-testbed-scenario{name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+        if file.try_lock().is_err() {
+            eprintln!(
+                "waiting for another test's scenario to end ({})",
+                path.display()
+            );
+            file.lock()
+                .unwrap_or_else(|e| panic!("cannot lock {}: {e}", path.display()));
+        }
+        file
     }
 
     fn run_load(&self, scenario: &str, scale: u32) {
@@ -346,10 +444,81 @@ impl Drop for Exposed {
     }
 }
 
-/// A load scenario in force; dropping it clears the load.
+/// Processes piped into one another (see [`Testbed::pipeline`]).
+#[derive(Debug)]
+pub struct Pipeline {
+    /// Every stage but the last, first to last.
+    pub upstream: Vec<std::process::Child>,
+    /// The last stage, its stdout piped.
+    pub last: std::process::Child,
+}
+
+impl Pipeline {
+    /// Waits for every stage: the upstream stages' statuses, and the last stage's output.
+    pub fn wait(mut self) -> (Vec<std::process::ExitStatus>, std::process::Output) {
+        let out = self
+            .last
+            .wait_with_output()
+            .expect("waiting for the last stage");
+        let statuses = self
+            .upstream
+            .iter_mut()
+            .map(|c| c.wait().expect("waiting"))
+            .collect();
+        (statuses, out)
+    }
+
+    /// Waits for the upstream stages (the last one the caller has waited for or killed):
+    /// whether each exited 0.
+    pub fn wait_upstream(&mut self) -> Vec<bool> {
+        self.upstream
+            .iter_mut()
+            .map(|c| c.wait().is_ok_and(|s| s.success()))
+            .collect()
+    }
+}
+
+/// Runs `command` with `input` on its stdin: what it printed (stdout and stderr) and how
+/// it exited.
+pub fn output_with_input(command: &mut Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", command.get_program().display()));
+    let mut stdin = child.stdin.take().expect("piped");
+    // A program that exits without reading its input is not this helper's failure.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().expect("waiting for the child")
+}
+
+/// Calls `probe` every `every` until `done` holds of its result or `within` has passed;
+/// returns the last result either way, for the caller to assert on.
+pub fn poll<T>(
+    within: Duration,
+    every: Duration,
+    mut probe: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        let value = probe();
+        if done(&value) || Instant::now() > deadline {
+            return value;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// A load scenario in force; dropping it clears the load, then lets the next scenario in.
 #[derive(Debug)]
 pub struct Scenario<'a> {
     testbed: &'a Testbed,
+    /// Held until the load is cleared (fields drop after [`Drop::drop`]).
+    _lock: std::fs::File,
 }
 
 impl Drop for Scenario<'_> {
