@@ -10,8 +10,10 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod connect;
+pub mod error;
 pub mod exit;
 pub mod external;
+pub mod flow;
 pub mod jobs;
 pub mod logs;
 pub mod manual;
@@ -24,6 +26,7 @@ pub mod remote;
 pub mod run;
 pub mod script;
 pub mod secrets;
+pub mod session;
 
 pub mod site_tools;
 pub mod slurm;

@@ -760,3 +760,77 @@ fn dominates(a: &Candidate, b: &Candidate) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// `r-<cluster epoch>-<random>`: sortable by time, unique.
+pub fn request_id(now: i64) -> std::io::Result<String> {
+    let b = crate::remote::batch::random_boundary()?;
+    Ok(format!("r-{now}-{}", &b[3..11]))
+}
+
+/// The `--explain` table, its columns as wide as their widest cell.
+pub fn explain(considered: &[Considered], now: i64) -> String {
+    const HEADER: [&str; 10] = [
+        "id",
+        "kept",
+        "partitions",
+        "type",
+        "shape",
+        "time",
+        "segs",
+        "start",
+        "SU",
+        "why",
+    ];
+    let rows: Vec<[String; 10]> = considered
+        .iter()
+        .map(|c| {
+            let s = &c.strategy;
+            let start = match s.predicted_start {
+                Some(t) if t <= now + 60 => "now".to_owned(),
+                Some(t) => format!("+{}", human(u64::try_from(t - now).unwrap_or(0))),
+                None => "?".to_owned(),
+            };
+            let id = if c.reason.starts_with("not considered") {
+                "-"
+            } else {
+                s.id.as_str()
+            };
+            [
+                id.to_owned(),
+                (if c.kept { "yes" } else { "no" }).to_owned(),
+                s.partitions.join(","),
+                s.gpu_type.as_deref().unwrap_or("cpu").to_owned(),
+                format!("{}x{}", s.nodes, s.gpus_per_node),
+                crate::slurm::time::Walltime::from_secs(s.time).to_string(),
+                s.segments.to_string(),
+                start,
+                format!("{:.0}", s.service_units),
+                c.reason.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = HEADER.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 10]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            l.push_str("  ");
+            match i {
+                9 => l.push_str(cell),
+                8 => l.push_str(&format!("{cell:>w$}")),
+                _ => l.push_str(&format!("{cell:<w$}")),
+            }
+        }
+        l.push('\n');
+        l
+    };
+    let mut out = line(HEADER);
+    for row in &rows {
+        out.push_str(&line(row.each_ref().map(String::as_str)));
+    }
+    out
+}

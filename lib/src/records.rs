@@ -420,6 +420,13 @@ pub fn read_line(line: usize, text: &str) -> Result<Line, RecordError> {
         .map_err(|e| err(format!("`{kind}` record: {e}")))
 }
 
+/// Writes records as NDJSON lines to stdout. A closed pipe (`rv-probe | head`) is not an
+/// error: it returns `false` so the caller stops quietly.
+pub fn print_records<'a>(records: impl IntoIterator<Item = &'a Envelope>) -> std::io::Result<bool> {
+    let lines: Vec<String> = records.into_iter().map(Envelope::to_line).collect();
+    crate::util::print_lines(lines.iter().map(String::as_str))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

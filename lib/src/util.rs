@@ -1,7 +1,7 @@
 //! Helpers with no domain, at the bottom of the module graph: shell quoting, random bytes,
-//! hex and the home directory. They depend on nothing else in rv.
+//! hex, the home directory and writing lines to stdout. They depend on nothing else in rv.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 /// Quoting for POSIX shells: every value rv puts into a command line goes through here.
@@ -45,6 +45,25 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 /// The user's home directory.
 pub fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
+}
+
+/// Writes lines to stdout, as `records::print_records` does.
+pub fn print_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> std::io::Result<bool> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for line in lines {
+        if let Err(e) = writeln!(out, "{line}") {
+            return if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        other => other.map(|()| true),
+    }
 }
 
 #[cfg(test)]

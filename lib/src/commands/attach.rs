@@ -8,7 +8,7 @@ use crate::attach;
 use crate::connect::Connection;
 use crate::records::Record;
 
-use super::{Context, Error, Input, Run};
+use super::{Error, Input, Run, Session};
 
 /// Open a shell inside an allocation.
 ///
@@ -57,13 +57,13 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             })?
         }
     };
-    let ctx = Context::load("rv-attach", args.local)?;
+    let ctx = Session::load("rv-attach", args.local)?;
     run(&ctx, job, args.node.as_deref(), &args.command)
 }
 
 /// Opens the step in `job` and waits for it: the shell's exit code.
 pub fn run(
-    ctx: &Context,
+    ctx: &Session,
     job: u64,
     node: Option<&str>,
     command: &[String],

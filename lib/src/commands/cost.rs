@@ -10,7 +10,7 @@ use crate::remote::transport::run_batch;
 use crate::site_tools;
 use crate::slurm::time::Walltime;
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Estimate the service units a request costs.
 ///
@@ -121,7 +121,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => t,
         Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = Context::load("rv cost", args.local || args.offline)?;
+    let ctx = Session::load("rv cost", args.local || args.offline)?;
     let profile = ctx.profile(&ctx.host())?;
     #[allow(clippy::cast_precision_loss)]
     let hours = time.as_secs() as f64 / 3600.0;

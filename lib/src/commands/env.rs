@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::secrets::{self, Store};
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Manage the variables and secrets injected into jobs.
 ///
@@ -77,7 +77,7 @@ impl Run for Args {
 
 /// Runs `rv env`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv env", true)?;
+    let ctx = Session::load("rv env", true)?;
     let (key, mut store) = secrets::open_store(&ctx.state)?;
     let secret_flag =
         |name: &str, secret: bool, plain: bool| secret || (!plain && secrets::looks_secret(name));
@@ -199,7 +199,7 @@ fn read_value(name: &str) -> Result<String, String> {
 /// The variables every job of this user gets (empty when nothing was ever set; no key is
 /// created just to find that out). `notifications.enabled = false` holds back the
 /// notification URL and token, so jobs send no events.
-pub fn job_vars(ctx: &Context) -> Result<Vec<(String, String)>, Error> {
+pub fn job_vars(ctx: &Session) -> Result<Vec<(String, String)>, Error> {
     if !ctx.state.root().join(secrets::STORE).exists() {
         return Ok(Vec::new());
     }

@@ -9,7 +9,7 @@ use crate::remote::transport::run_batch;
 use crate::slurm::time::Walltime;
 use crate::util::quote;
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Run a command on the login node.
 ///
@@ -56,7 +56,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
     super::refuse_flag_as_command("rv exec", &args.command)?;
-    let ctx = Context::load("rv exec", args.local)?;
+    let ctx = Session::load("rv exec", args.local)?;
     let command = crate::run::command_line(&args.command);
     let mut batch = Batch::new();
     let i = batch.command(format!(

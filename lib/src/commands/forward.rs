@@ -15,7 +15,7 @@ use clap::Parser;
 use crate::remote::batch::Batch;
 use crate::remote::transport::{SshTarget, run_batch};
 
-use super::{Context, Error, Run, choose_job, print_lines};
+use super::{Error, Run, Session, choose_job, print_lines};
 
 /// Ports rv looks for with `--auto`: the Ray dashboard, Jupyter, `TensorBoard`, vLLM, Gradio.
 pub const AUTO_PORTS: &[(u16, &str)] = &[
@@ -123,12 +123,12 @@ pub fn node_addr(scontrol_line: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn records_dir(ctx: &Context) -> PathBuf {
+fn records_dir(ctx: &Session) -> PathBuf {
     ctx.state.root().join("forwards")
 }
 
 /// The recorded forwards (all jobs).
-pub fn recorded(ctx: &Context) -> Vec<Forward> {
+pub fn recorded(ctx: &Session) -> Vec<Forward> {
     std::fs::read_dir(records_dir(ctx))
         .into_iter()
         .flatten()
@@ -139,7 +139,7 @@ pub fn recorded(ctx: &Context) -> Vec<Forward> {
         .collect()
 }
 
-fn record(ctx: &Context, job: &str, forwards: &[Forward]) {
+fn record(ctx: &Session, job: &str, forwards: &[Forward]) {
     let text = serde_json::to_vec(forwards).expect("forwards serialize");
     let _ = ctx
         .state
@@ -175,7 +175,7 @@ fn control(
 
 /// Removes the recorded forwards of `jobs` (all when `None`) from the master, and their
 /// records. What was removed.
-pub fn stop(ctx: &Context, jobs: Option<&[String]>) -> Vec<Forward> {
+pub fn stop(ctx: &Session, jobs: Option<&[String]>) -> Vec<Forward> {
     let Some(target) = &ctx.target else {
         return Vec::new();
     };
@@ -202,7 +202,7 @@ impl Run for Args {
 
 /// Runs `rv forward`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv forward", false)?;
+    let ctx = Session::load("rv forward", false)?;
     if args.list || args.stop {
         let shown = if args.stop {
             stop(&ctx, args.job.as_ref().map(std::slice::from_ref))
@@ -245,7 +245,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
 }
 
 fn forward(
-    ctx: &Context,
+    ctx: &Session,
     job: &str,
     node: &str,
     mut ports: Vec<(u16, u16)>,
@@ -326,9 +326,9 @@ fn forward(
 }
 
 /// Waits until the job leaves the running state (one round trip every 10 s) or Ctrl-C.
-fn wait_for_end(ctx: &Context, job: &str) -> Result<(), Error> {
+fn wait_for_end(ctx: &Session, job: &str) -> Result<(), Error> {
     ctx.remote(async |c| {
-        let mut interrupt = std::pin::pin!(super::watch::interrupted());
+        let mut interrupt = std::pin::pin!(crate::flow::watch::interrupted());
         loop {
             let mut b = Batch::new();
             let i = b.command(format!("squeue -h -j {job} -o %T 2>/dev/null; true"));

@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 
-use super::{Context, Error, Run, choose_job, print_lines};
+use super::{Error, Run, Session, choose_job, print_lines};
 
 /// Show nvidia-smi for every node of a job.
 ///
@@ -56,7 +56,7 @@ impl Run for Args {
 
 /// Runs `rv gpu`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv gpu", args.local)?;
+    let ctx = Session::load("rv gpu", args.local)?;
     let job = choose_job(&ctx, args.job.as_deref())?;
     if job.state != "RUNNING" {
         return Err(Error::job(format!(

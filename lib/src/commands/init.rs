@@ -423,7 +423,7 @@ fn ensure_key_accepted(
 /// Runs `script` on the cluster over rv's usual connection (the config file is being
 /// written, so the context is made here rather than loaded).
 fn remote(target: &SshTarget, state: StateDir, script: &str) -> Result<String, Error> {
-    let ctx = super::Context {
+    let ctx = super::Session {
         stage: "rv init",
         config: crate::config::Config::default(),
         state,

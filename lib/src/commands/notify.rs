@@ -10,7 +10,7 @@ use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 use crate::secrets::{self, Store};
 use crate::util::{hex, random};
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
 ///
@@ -77,7 +77,7 @@ impl Run for Args {
 
 /// Runs `rv notify`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load(STAGE, true)?;
+    let ctx = Session::load(STAGE, true)?;
     let (key, mut store) = secrets::open_store(&ctx.state)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -6,7 +6,7 @@ use clap::Parser;
 
 use crate::config::Config;
 
-use crate::plan::{self, Ask, Considered, Probed};
+use crate::plan::{self, Ask, Probed};
 use crate::records::{Envelope, Record};
 use crate::slurm::hostlist;
 use crate::slurm::time::Walltime;
@@ -107,15 +107,15 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let input = Input::read()?;
     let probed = Probed::from_records(input.records());
     let now = probed.cluster.as_ref().map_or(0, |c| c.now);
-    let id =
-        request_id(now).map_err(|e| Error::internal(format!("cannot make a request id: {e}")))?;
+    let id = plan::request_id(now)
+        .map_err(|e| Error::internal(format!("cannot make a request id: {e}")))?;
     let (request, considered) = match plan::plan(&ask, &probed, &id) {
         Ok(p) => p,
         Err(e @ plan::PlanError::NoProbe) => return Err(Error::usage(e)),
         Err(e) => return Err(Error::cluster(e)),
     };
     if args.request.explain {
-        eprint!("{}", explain(&considered, now));
+        eprint!("{}", crate::plan::explain(&considered, now));
     }
     let new: Vec<Envelope> = std::iter::once(Envelope::new(Record::Request(request)))
         .chain(
@@ -218,131 +218,9 @@ pub fn parse_mem_mb(s: &str) -> Result<u64, String> {
     Ok((value * scale).ceil() as u64)
 }
 
-/// `r-<cluster epoch>-<random>`: sortable by time, unique.
-pub fn request_id(now: i64) -> std::io::Result<String> {
-    let b = crate::remote::batch::random_boundary()?;
-    Ok(format!("r-{now}-{}", &b[3..11]))
-}
-
-/// The `--explain` table, its columns as wide as their widest cell.
-pub fn explain(considered: &[Considered], now: i64) -> String {
-    const HEADER: [&str; 10] = [
-        "id",
-        "kept",
-        "partitions",
-        "type",
-        "shape",
-        "time",
-        "segs",
-        "start",
-        "SU",
-        "why",
-    ];
-    let rows: Vec<[String; 10]> = considered
-        .iter()
-        .map(|c| {
-            let s = &c.strategy;
-            let start = match s.predicted_start {
-                Some(t) if t <= now + 60 => "now".to_owned(),
-                Some(t) => format!("+{}", plan::human(u64::try_from(t - now).unwrap_or(0))),
-                None => "?".to_owned(),
-            };
-            let id = if c.reason.starts_with("not considered") {
-                "-"
-            } else {
-                s.id.as_str()
-            };
-            [
-                id.to_owned(),
-                (if c.kept { "yes" } else { "no" }).to_owned(),
-                s.partitions.join(","),
-                s.gpu_type.as_deref().unwrap_or("cpu").to_owned(),
-                format!("{}x{}", s.nodes, s.gpus_per_node),
-                Walltime::from_secs(s.time).to_string(),
-                s.segments.to_string(),
-                start,
-                format!("{:.0}", s.service_units),
-                c.reason.clone(),
-            ]
-        })
-        .collect();
-    let mut widths = HEADER.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: [&str; 10]| {
-        let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            l.push_str("  ");
-            match i {
-                9 => l.push_str(cell),
-                8 => l.push_str(&format!("{cell:>w$}")),
-                _ => l.push_str(&format!("{cell:<w$}")),
-            }
-        }
-        l.push('\n');
-        l
-    };
-    let mut out = line(HEADER);
-    for row in &rows {
-        out.push_str(&line(row.each_ref().map(String::as_str)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Strategy;
-
-    #[test]
-    fn the_explain_table_lines_up_however_long_a_cell() {
-        let strategy = |id: &str, start: Option<i64>, su: f64| Strategy {
-            request: "r".into(),
-            id: id.into(),
-            partitions: vec!["gpu-a6000".into(), "gpu".into()],
-            gpu_type: Some("a6000".into()),
-            gres: Some("a6000".into()),
-            nodes: 1,
-            gpus_per_node: 2,
-            cpus: None,
-            mem_mb: None,
-            time: 3600,
-            time_min: None,
-            segments: 1,
-            constraint: None,
-            account: None,
-            exclude: Vec::new(),
-            predicted_start: start,
-            service_units: su,
-            why: String::new(),
-        };
-        let considered = [
-            Considered {
-                strategy: strategy("s1", Some(0), 285.0),
-                kept: true,
-                reason: "starts now".into(),
-            },
-            Considered {
-                strategy: strategy("s12", Some(10 * 3600 + 59 * 60), 42.0),
-                kept: false,
-                reason: "later".into(),
-            },
-        ];
-        let table = explain(&considered, 0);
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 3);
-        let at = |l: &str, what: &str| l.find(what).unwrap();
-        assert_eq!(at(lines[1], "starts now"), at(lines[0], "why"));
-        assert_eq!(at(lines[2], "later"), at(lines[0], "why"));
-        assert!(lines[2].contains("+10 h 59 min"), "{table}");
-        // SU is right-aligned under its heading.
-        assert_eq!(at(lines[1], "285") + 3, at(lines[0], "SU") + 2);
-        assert_eq!(at(lines[2], "42") + 2, at(lines[0], "SU") + 2);
-        assert!(lines[0].starts_with("  id   kept  partitions"), "{table}");
-    }
 
     #[test]
     fn memory_sizes() {

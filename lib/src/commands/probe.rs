@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::probe::{self, Options};
 use crate::slurm::time::Walltime;
 
-use super::{Context, Error, Run, print_records, warn_unread};
+use super::{Error, Run, Session, print_records, warn_unread};
 
 /// Read the cluster in one round trip and estimate backfill windows.
 ///
@@ -56,7 +56,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => probe::shortest_window(t.map(Walltime::as_secs)),
         Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = Context::load("rv-probe", args.local)?;
+    let ctx = Session::load("rv-probe", args.local)?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let options = Options {

@@ -5,13 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::plan::human;
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
-use crate::slurm::parse::{sacct, squeue};
 use crate::slurm::time::Walltime;
 
-use super::{Context, Error, Run, print_lines};
-use crate::jobs::{Row, known_requests, rows};
+use super::{Error, Run, Session, print_lines};
 
 /// List your requests, their strategies and jobs.
 ///
@@ -35,29 +31,6 @@ pub struct Args {
 pub const EXIT_CODES: &str =
     "Exit codes: 0 listed; 1 the cluster could not be read; 2 bad flags or configuration.";
 
-/// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
-/// rows, with the cluster's clock: one round trip.
-pub fn your_jobs(ctx: &Context, history: bool) -> Result<(Vec<Row>, i64), Error> {
-    let mut batch = Batch::new();
-    let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
-    let h =
-        history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
-    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
-    let queue = squeue::parse_jobs(
-        &reply.outputs[q].stdout,
-        squeue::FIELDS,
-        squeue::SEPARATOR,
-        &reply.clock,
-    )?;
-    let ended = h
-        .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
-        .unwrap_or_default();
-    Ok((
-        rows(&queue, &ended, &known_requests(&ctx.state)),
-        reply.clock.now,
-    ))
-}
-
 impl Run for Args {
     const STAGE: &'static str = "rv ps";
     fn run(&self) -> Result<ExitCode, Error> {
@@ -67,8 +40,8 @@ impl Run for Args {
 
 /// Runs `rv ps`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv ps", args.local)?;
-    let (rows, now) = your_jobs(&ctx, args.all)?;
+    let ctx = Session::load("rv ps", args.local)?;
+    let (rows, now) = crate::flow::jobs::yours(&ctx, args.all)?;
     if args.json {
         let _ = print_lines([serde_json::to_string(&rows)
             .expect("rows serialize")

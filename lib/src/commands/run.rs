@@ -6,19 +6,17 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use crate::commands::logs::{self, Follow};
-use crate::commands::plan::{RequestArgs, ask, explain};
-use crate::commands::up::{Submit, plan_now, submit_and_follow};
-use crate::commands::watch::Outcome;
+use crate::commands::plan::{RequestArgs, ask};
+use crate::flow::up::{Submit, plan_now, submit_and_follow};
+use crate::flow::watch::Outcome;
+use crate::plan::explain;
 use crate::records::{Envelope, Record};
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
 use crate::run;
 use crate::slurm::time::Walltime;
 use crate::sync::{self, Workspace};
-use crate::util::quote;
 
-use super::{Context, Error, Run, print_lines, print_records};
+use super::{Error, Run, Session, print_lines, print_records};
+use crate::flow::run::{follow_winner, prepare};
 
 /// Sync the project and run a command on the cluster.
 ///
@@ -77,7 +75,7 @@ impl Run for Args {
 
 /// Runs `rv run`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv run", args.local)?;
+    let ctx = Session::load("rv run", args.local)?;
     if args.request.run.is_some() {
         return Err(Error::usage("--run: give the command as arguments instead"));
     }
@@ -113,7 +111,8 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         eprint!("{}", explain(&kept, planned.now));
         let paths = ctx.paths(&planned.user);
         let ws = Workspace::for_project(&paths.scratch, &root);
-        let pushed = super::sync::push(&ctx, &root, &ws.code(), sync::Options::default()).await?;
+        let pushed =
+            crate::flow::sync::push(&ctx, &root, &ws.code(), sync::Options::default()).await?;
         let prepared = prepare(
             conn,
             &ws,
@@ -161,28 +160,6 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     }
 }
 
-/// Follows the winner's stdout and stderr to its end (and any retry); its exit code.
-async fn follow_winner(
-    conn: &crate::connect::Connection,
-    paths: &crate::script::Paths,
-    id: u64,
-    json: bool,
-) -> Result<i32, Error> {
-    let (job, _) = logs::resolve(conn, paths, Some(id), &[], None).await?;
-    let nodes = if job.nodes.len() > 1 {
-        job.nodes.clone()
-    } else {
-        Vec::new()
-    };
-    let how = Follow {
-        streams: vec![crate::logs::Stream::Out, crate::logs::Stream::Err],
-        tail: usize::MAX,
-        json,
-        shape: crate::logs::Lines::new(false, nodes, None),
-    };
-    Ok(logs::follow_job(conn, paths, job, how).await)
-}
-
 /// How a run ended, for the exit code.
 enum Ran {
     /// A job started; not followed.
@@ -222,41 +199,6 @@ fn report(
         a.job_id,
         a.job_id
     );
-}
-
-/// Snapshots the pushed tree and prepares the dependencies (one round trip, in a login
-/// shell so the site's `module` works).
-async fn prepare(
-    conn: &crate::connect::Connection,
-    ws: &Workspace,
-    request: &str,
-    modules: &[String],
-    scratch: &str,
-) -> Result<run::Prepared, Error> {
-    let mut batch = Batch::new();
-    let script = run::prepare_script(ws, request, modules, scratch);
-    let i = batch.command(format!("bash -lc {} </dev/null", quote(&script)));
-    eprintln!("rv run: snapshotting the code and preparing dependencies…");
-    let reply = run_batch(conn, &batch).await?;
-    let out = &reply.outputs[i];
-    for line in out.stderr.lines() {
-        if let Some(p) = line.strip_prefix("rv-progress: ") {
-            eprintln!("rv run: {p}");
-        }
-    }
-    if !out.ok() {
-        let why: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with("rv-progress: "))
-            .collect();
-        return Err(Error::cluster(format!(
-            "preparing the run failed: {}",
-            why.join(" | ")
-        )));
-    }
-    run::parse_prepared(&out.stdout)
-        .ok_or_else(|| Error::cluster("the cluster did not report a snapshot"))
 }
 
 /// Warns about rv flags placed after the command (they go to the command).

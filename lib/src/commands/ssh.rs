@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::{Context, Error, Run, choose_job, print_lines};
+use super::{Error, Run, Session, choose_job, print_lines};
 
 /// Shell on a job's node, or print an SSH config entry for editors.
 ///
@@ -73,7 +73,7 @@ impl Run for Args {
 
 /// Runs `rv ssh`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv ssh", args.local)?;
+    let ctx = Session::load("rv ssh", args.local)?;
     let job = running(&ctx, args.job.as_deref())?;
     let node = args
         .node
@@ -100,14 +100,14 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
 impl Run for AttachArgs {
     const STAGE: &'static str = "rv attach";
     fn run(&self) -> Result<ExitCode, Error> {
-        let ctx = Context::load(Self::STAGE, self.local)?;
+        let ctx = Session::load(Self::STAGE, self.local)?;
         let job = running(&ctx, self.job.as_deref())?;
         let id = job.job_id.parse().unwrap_or_default();
         super::attach::run(&ctx, id, self.node.as_deref(), &self.command)
     }
 }
 
-fn running(ctx: &Context, what: Option<&str>) -> Result<crate::jobs::Row, Error> {
+fn running(ctx: &Session, what: Option<&str>) -> Result<crate::jobs::Row, Error> {
     let job = choose_job(ctx, what)?;
     if job.state == "RUNNING" {
         Ok(job)

@@ -14,7 +14,7 @@ use crate::records::Record;
 use crate::site_tools;
 use crate::style::{Tone, paint};
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Connection, balance, storage, jobs and GPU availability at a glance.
 ///
@@ -166,7 +166,7 @@ impl Run for Args {
 
 /// Runs `rv status`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv status", args.local)?;
+    let ctx = Session::load("rv status", args.local)?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let read = ctx.remote(async |conn| {
@@ -180,7 +180,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok((snapshot, site, started.elapsed()))
     });
     let (snapshot, site, took) = read?;
-    super::warn_unread("rv status", &snapshot);
+    crate::session::warn_unread("rv status", &snapshot);
     let status = assemble(&ctx, &snapshot, &site, &profile, took);
     if args.json {
         let _ = print_lines([serde_json::to_string(&status)
@@ -193,7 +193,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
 }
 
 fn assemble(
-    ctx: &Context,
+    ctx: &Session,
     snapshot: &Snapshot,
     site: &[crate::remote::batch::Output],
     profile: &crate::profile::Profile,

@@ -9,7 +9,7 @@ use crate::remote::transport::run_batch;
 use crate::submit::Recorded;
 use crate::util::quote;
 
-use super::{Context, Error, Run, print_lines};
+use super::{Error, Run, Session, print_lines};
 
 /// Cancel a job or a whole request (every strategy and segment of it).
 ///
@@ -103,7 +103,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if target == Asked::Exact(What::All) && !args.yes && !confirm_all()? {
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = Context::load("rv stop", args.local)?;
+    let ctx = Session::load("rv stop", args.local)?;
     let target = match target {
         Asked::Name(name) => {
             let row = super::choose_job(&ctx, Some(&name))?;

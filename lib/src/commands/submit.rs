@@ -8,7 +8,7 @@ use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
 use crate::submit::{self, Recorded};
 
-use super::{Context, Error, Input, Kind, Run};
+use super::{Error, Input, Kind, Run, Session};
 
 /// Render and submit one job per strategy, all in one round trip.
 ///
@@ -55,7 +55,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     };
     let input = Input::read()?;
     let (cluster, request, strategies) = gather(&input)?;
-    let ctx = Context::load("rv-submit", args.local)?;
+    let ctx = Session::load("rv-submit", args.local)?;
     // The stored variables first, so `--env` overrides them.
     let vars = [super::env::job_vars(&ctx)?, vars].concat();
     let paths = ctx.paths(&cluster.user);

@@ -5,15 +5,13 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::commands::plan::{RequestArgs, ask, explain, request_id};
-use crate::commands::watch::{self, Outcome, Target};
-use crate::commands::{Context, Error, Run, print_lines, print_records};
-use crate::plan::{self, Probed};
-use crate::probe::{self, Options};
+use crate::commands::plan::{RequestArgs, ask};
+use crate::commands::{Error, Run, Session, print_lines, print_records};
+use crate::flow::up::{Submit, plan_now, submit_and_follow};
+use crate::flow::watch::{self, Outcome};
+use crate::plan::explain;
 use crate::records::{Allocation, Envelope, Record};
-use crate::remote::transport::run_batch;
 use crate::slurm::time::Walltime;
-use crate::submit::{self, Recorded};
 
 /// Get GPUs: plan strategies, submit them all, keep the first to start, attach.
 ///
@@ -58,7 +56,7 @@ impl Run for Args {
 
 /// Runs `rv up`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Context::load("rv up", args.local)?;
+    let ctx = Session::load("rv up", args.local)?;
     let ask = ask(&args.request, &ctx.config).map_err(Error::usage)?;
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
@@ -114,131 +112,6 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     }
 }
 
-/// A request planned against the queue as it is now.
-#[derive(Debug)]
-pub struct Planned {
-    /// The request.
-    pub request: crate::records::Request,
-    /// Every strategy considered, kept or not.
-    pub considered: Vec<plan::Considered>,
-    /// The cluster's clock.
-    pub now: i64,
-    /// The cluster user.
-    pub user: String,
-}
-
-impl Planned {
-    /// The strategies kept for submission.
-    pub fn kept(&self) -> Vec<crate::records::Strategy> {
-        self.considered
-            .iter()
-            .filter(|c| c.kept)
-            .map(|c| c.strategy.clone())
-            .collect()
-    }
-}
-
-/// Probes the cluster (one round trip, `--test-only` included) and plans `ask`.
-pub async fn plan_now(
-    conn: &crate::connect::Connection,
-    host: &str,
-    profile: &crate::profile::Profile,
-    ask: &plan::Ask,
-    stage: &str,
-) -> Result<Planned, Error> {
-    eprintln!("{stage}: reading the queue on {host}…");
-    let options = Options {
-        gpus: ask.gpus.clamp(1, 8),
-        account: ask.account.clone(),
-        test_only: true,
-    };
-    let snapshot = probe::run(conn, host, &options).await?;
-    super::warn_unread(stage, &snapshot);
-    let records = snapshot.records(profile, probe::shortest_window(Some(ask.time)));
-    let probed = Probed::from_records(records.iter().map(|e| &e.record));
-    let cluster =
-        (probed.cluster.clone()).ok_or_else(|| Error::cluster("the probe found no cluster"))?;
-    let id = request_id(cluster.now).map_err(Error::internal)?;
-    let (request, considered) = plan::plan(ask, &probed, &id).map_err(Error::cluster)?;
-    Ok(Planned {
-        request,
-        considered,
-        now: cluster.now,
-        user: cluster.user,
-    })
-}
-
-/// How to submit a planned request.
-#[derive(Debug)]
-pub struct Submit<'a> {
-    /// Modules the jobs load.
-    pub modules: &'a [String],
-    /// The env file's variables.
-    pub vars: &'a [(String, String)],
-    /// Where the command runs.
-    pub workdir: Option<&'a str>,
-    /// Give up waiting after this long.
-    pub timeout: Option<Duration>,
-    /// Keep a winner when interrupted.
-    pub keep: bool,
-}
-
-/// Records the request locally, submits every kept strategy in one round trip, and
-/// watches until one job wins (the others cancelled), all end, or the user stops it.
-pub async fn submit_and_follow(
-    ctx: &Context,
-    conn: &crate::connect::Connection,
-    host: &str,
-    planned: &Planned,
-    how: &Submit<'_>,
-    stage: &str,
-) -> Result<Outcome, Error> {
-    let kept = planned.kept();
-    let request = &planned.request;
-    let paths = ctx.paths(&planned.user);
-    let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)
-        .map_err(Error::cluster)?;
-    let mut record = Recorded {
-        host: host.to_owned(),
-        request: request.clone(),
-        strategies: kept.clone(),
-        scratch: paths.scratch.clone(),
-        submissions: Vec::new(),
-    };
-    record.save(&ctx.state).map_err(|e| {
-        Error::internal(format!(
-            "cannot record the request locally (nothing submitted): {e}"
-        ))
-    })?;
-    let reply = run_batch(conn, &prepared.batch).await?;
-    let submissions = prepared.submissions(&reply);
-    record.submissions.clone_from(&submissions);
-    let _ = record.save(&ctx.state);
-    let jobs = record.jobs();
-    for s in submissions.iter().filter(|s| s.job_id.is_none()) {
-        eprintln!(
-            "{stage}: {} not submitted: {}",
-            s.strategy,
-            s.error.as_deref().unwrap_or("?")
-        );
-    }
-    if jobs.is_empty() {
-        return Err(Error::cluster("no strategy could be submitted"));
-    }
-    eprintln!(
-        "{stage}: submitted {} jobs for request {}; waiting for the first to start (Ctrl-C cancels them all)",
-        jobs.len(),
-        request.id
-    );
-    let target = Target {
-        request: request.id.clone(),
-        paths,
-        strategies: kept,
-        jobs,
-    };
-    Ok(watch::follow(ctx, conn, &target, how.timeout, how.keep, false).await)
-}
-
 /// How far `rv up` got inside the connection.
 enum Step {
     DryRun,
@@ -247,7 +120,7 @@ enum Step {
 
 /// The job runs: print it, or attach and cancel it when the shell exits.
 fn after_win(
-    ctx: &Context,
+    ctx: &Session,
     args: &Args,
     a: &Allocation,
     runs_command: bool,

@@ -270,3 +270,50 @@ fn human_durations() {
     assert_eq!(human(86_400), "1 d");
     assert_eq!(human(59), "0 min");
 }
+
+#[test]
+fn the_explain_table_lines_up_however_long_a_cell() {
+    let strategy = |id: &str, start: Option<i64>, su: f64| Strategy {
+        request: "r".into(),
+        id: id.into(),
+        partitions: vec!["gpu-a6000".into(), "gpu".into()],
+        gpu_type: Some("a6000".into()),
+        gres: Some("a6000".into()),
+        nodes: 1,
+        gpus_per_node: 2,
+        cpus: None,
+        mem_mb: None,
+        time: 3600,
+        time_min: None,
+        segments: 1,
+        constraint: None,
+        account: None,
+        exclude: Vec::new(),
+        predicted_start: start,
+        service_units: su,
+        why: String::new(),
+    };
+    let considered = [
+        Considered {
+            strategy: strategy("s1", Some(0), 285.0),
+            kept: true,
+            reason: "starts now".into(),
+        },
+        Considered {
+            strategy: strategy("s12", Some(10 * 3600 + 59 * 60), 42.0),
+            kept: false,
+            reason: "later".into(),
+        },
+    ];
+    let table = explain(&considered, 0);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3);
+    let at = |l: &str, what: &str| l.find(what).unwrap();
+    assert_eq!(at(lines[1], "starts now"), at(lines[0], "why"));
+    assert_eq!(at(lines[2], "later"), at(lines[0], "why"));
+    assert!(lines[2].contains("+10 h 59 min"), "{table}");
+    // SU is right-aligned under its heading.
+    assert_eq!(at(lines[1], "285") + 3, at(lines[0], "SU") + 2);
+    assert_eq!(at(lines[2], "42") + 2, at(lines[0], "SU") + 2);
+    assert!(lines[0].starts_with("  id   kept  partitions"), "{table}");
+}

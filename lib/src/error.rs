@@ -1,5 +1,5 @@
-//! Why a command failed, and so how it exits: every command returns [`Error`], and
-//! [`Kind::exit_code`] is the one place a failure becomes an exit code.
+//! Why a command failed, and so how it exits: every command and the work it calls return
+//! [`Error`], and [`Kind::exit_code`] is the one place a failure becomes an exit code.
 
 use std::fmt::Display;
 
@@ -114,6 +114,16 @@ impl Error {
         self.kind
     }
 
+    /// Whether the message is still to be said on stderr.
+    pub fn unsaid(&self) -> bool {
+        self.said != Said::All
+    }
+
+    /// Whether an `error` record is still to be written for the stages after this one.
+    pub fn unrecorded(&self) -> bool {
+        self.said == Said::Nothing
+    }
+
     /// The same failure, its message prefixed (`--time: …`).
     #[must_use]
     pub fn context(self, prefix: impl Display) -> Self {
@@ -130,24 +140,6 @@ impl Error {
             message: format!("{} ({remark})", self.message),
             ..self
         }
-    }
-
-    /// Says what is left to say of the failure of `stage` (stderr, and an `error` record on
-    /// stdout for the stages after it) and returns its exit code.
-    pub fn report(&self, stage: &str) -> std::process::ExitCode {
-        if self.said != Said::All {
-            eprintln!("{stage}: error: {}", self.message);
-        }
-        if self.said == Said::Nothing {
-            let record = crate::records::Envelope::new(crate::records::Record::Error(
-                crate::records::ErrorRecord {
-                    stage: stage.to_owned(),
-                    message: self.message.clone(),
-                },
-            ));
-            let _ = super::print_records([&record]);
-        }
-        std::process::ExitCode::from(self.kind.exit_code())
     }
 }
 

@@ -1,0 +1,65 @@
+//! Your jobs, as the cluster has them now, and the one a command acts on (named, picked
+//! on a terminal, or the latest running).
+
+use crate::error::Error;
+use crate::jobs::{Row, known_requests, rows};
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
+use crate::session::Session;
+use crate::slurm::parse::{sacct, squeue};
+
+/// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
+/// rows, with the cluster's clock: one round trip.
+pub fn yours(ctx: &Session, history: bool) -> Result<(Vec<Row>, i64), Error> {
+    let mut batch = Batch::new();
+    let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
+    let h =
+        history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
+    let queue = squeue::parse_jobs(
+        &reply.outputs[q].stdout,
+        squeue::FIELDS,
+        squeue::SEPARATOR,
+        &reply.clock,
+    )?;
+    let ended = h
+        .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
+        .unwrap_or_default();
+    Ok((
+        rows(&queue, &ended, &known_requests(&ctx.state)),
+        reply.clock.now,
+    ))
+}
+
+/// A picker: shows `lines` under `prompt` on the terminal; the index chosen, `None` when
+/// the user gave up. The `rv` binary installs one (skim); the library never draws one.
+pub type Picker = fn(&[String], &str) -> Option<usize>;
+
+static PICKER: std::sync::OnceLock<Picker> = std::sync::OnceLock::new();
+
+/// Installs the job picker (once, at start-up).
+pub fn set_picker(picker: Picker) {
+    let _ = PICKER.set(picker);
+}
+
+/// The job a command acts on: `what` resolved among the user's jobs (an id, a unique prefix
+/// or suffix, a request id or name); with nothing named, a pick on a terminal, else the
+/// most recent running job. One round trip.
+pub fn choose_job(ctx: &Session, what: Option<&str>) -> Result<crate::jobs::Row, Error> {
+    use std::io::IsTerminal;
+    let (jobs, _) = yours(ctx, false)?;
+    if let Some(what) = what {
+        return Ok(crate::jobs::resolve(what, &jobs).cloned()?);
+    }
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    match (PICKER.get(), terminal, jobs.len()) {
+        (_, _, 0) => Err(Error::job("you have no jobs (see `rv up`, `rv run`)")),
+        (Some(pick), true, _) => {
+            let lines: Vec<String> = jobs.iter().map(crate::jobs::picker_line).collect();
+            pick(&lines, "job> ")
+                .and_then(|i| jobs.get(i).cloned())
+                .ok_or_else(|| Error::job("no job chosen"))
+        }
+        _ => Ok(crate::jobs::most_recent_running(&jobs).cloned()?),
+    }
+}

@@ -1,0 +1,121 @@
+//! A session with the cluster: configuration, local state and where the cluster is, and
+//! the one connection every command's work runs over.
+
+use crate::config::Config;
+use crate::connect::{self, Connection};
+use crate::error::Error;
+use crate::profile::Profile;
+use crate::remote::transport::SshTarget;
+use crate::state::StateDir;
+
+/// What every command needs: configuration, the state directory, and where the cluster is.
+#[derive(Debug)]
+pub struct Session {
+    /// The stage's name, for messages.
+    pub stage: &'static str,
+    /// The configuration.
+    pub config: Config,
+    /// The local state directory.
+    pub state: StateDir,
+    /// The SSH target; `None` runs on this host.
+    pub target: Option<SshTarget>,
+}
+
+impl Session {
+    /// Loads configuration and state; `local` runs on this host instead of over SSH.
+    pub fn load(stage: &'static str, local: bool) -> Result<Self, Error> {
+        let env = |k: &str| std::env::var(k).ok();
+        let home = crate::util::home();
+        let config = Config::load(&env, &home)?;
+        let dir = StateDir::open(StateDir::default_root(&env, &home))
+            .map_err(|e| Error::internal(format!("cannot use the state directory: {e}")))?;
+        let target = if local {
+            None
+        } else {
+            Some(connect::target(&config)?)
+        };
+        Ok(Session {
+            stage,
+            config,
+            state: dir,
+            target,
+        })
+    }
+
+    /// The host, for records and profile selection.
+    pub fn host(&self) -> String {
+        self.target
+            .as_ref()
+            .map_or_else(|| "localhost".to_owned(), |t| t.host.clone())
+    }
+
+    /// Where rv's files go on the cluster: the configured scratch, else `/scratch/<user>`.
+    pub fn paths(&self, user: &str) -> crate::script::Paths {
+        crate::script::Paths {
+            scratch: self
+                .config
+                .paths
+                .scratch
+                .clone()
+                .unwrap_or_else(|| format!("/scratch/{user}")),
+        }
+    }
+
+    /// Where rv's files are on the cluster, when the user is not known yet: the configured
+    /// scratch, else `/scratch/<user>` with the user the cluster named once (`id -un`, one
+    /// round trip the first time, then remembered in the state directory).
+    pub async fn cluster_paths(&self, conn: &Connection) -> Result<crate::script::Paths, Error> {
+        if self.config.paths.scratch.is_some() {
+            return Ok(self.paths(""));
+        }
+        let cache = format!("users/{}", crate::script::clean_name(&self.host()));
+        if let Ok(user) = std::fs::read_to_string(self.state.root().join(&cache)) {
+            if !user.trim().is_empty() {
+                return Ok(self.paths(user.trim()));
+            }
+        }
+        let mut batch = crate::remote::batch::Batch::new();
+        let i = batch.command("id -un");
+        let reply = crate::remote::transport::run_batch(conn, &batch).await?;
+        let user = reply.outputs[i].stdout.trim().to_owned();
+        if user.is_empty() || user.contains(['/', ' ']) {
+            return Err(Error::cluster(
+                "the cluster did not say who you are (`id -un`)",
+            ));
+        }
+        let _ = self.state.write_private(&cache, user.as_bytes());
+        Ok(self.paths(&user))
+    }
+
+    /// The site profile for `host`.
+    pub fn profile(&self, host: &str) -> Result<Profile, Error> {
+        Ok(connect::profile(&self.config, &self.state, host)?)
+    }
+
+    /// Connects and runs `work` on a current-thread runtime.
+    pub fn remote<T>(
+        &self,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("cannot start the runtime: {e}")))?;
+        runtime.block_on(async {
+            let connection = Connection::open(self.target.as_ref(), &self.state).await?;
+            let result = work(&connection).await;
+            if std::env::var_os("RV_TRACE").is_some_and(|v| !v.is_empty()) {
+                use crate::remote::transport::Transport;
+                eprintln!("rv-trace: {} round trips", connection.round_trips());
+            }
+            result
+        })
+    }
+}
+
+/// Says on stderr, once, which rows of the cluster's output the probe skipped.
+pub fn warn_unread(stage: &str, snapshot: &crate::probe::Snapshot) {
+    if let Some(w) = snapshot.warning() {
+        eprintln!("{stage}: warning: {}", w.message);
+    }
+}
