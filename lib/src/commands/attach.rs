@@ -8,7 +8,7 @@ use crate::attach;
 use crate::connect::Connection;
 use crate::records::Record;
 
-use super::{Error, Input, Run, Session};
+use super::{Error, Input, Local, Run, Session};
 
 /// Open a shell inside an allocation.
 ///
@@ -16,16 +16,15 @@ use super::{Error, Input, Run, Session};
 /// runs `srun --jobid=J --overlap --pty -N1 -n1 bash -l` on the cluster through the same SSH
 /// connection, on a real terminal. With a command after `--`, runs it instead of a shell.
 #[derive(Debug, Parser)]
-#[command(name = "rv-attach", version, after_help = EXIT_CODES)]
+#[command(name = "rv-attach", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Attach from this host (when rv runs on the login node)")))]
 pub struct Args {
     /// The job (default: the `allocation` record on stdin).
     pub job: Option<u64>,
     /// Which node of a multi-node job, by name (default: the first).
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// Attach from this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub local: Local,
     /// A command to run instead of a login shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -57,7 +56,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             })?
         }
     };
-    let ctx = Session::load("rv-attach", args.local)?;
+    let ctx = Session::load("rv-attach", args.local.here())?;
     run(&ctx, job, args.node.as_deref(), &args.command)
 }
 

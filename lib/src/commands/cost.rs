@@ -10,7 +10,7 @@ use crate::remote::transport::run_batch;
 use crate::site_tools;
 use crate::slurm::time::Walltime;
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 
 /// Estimate the service units a request costs.
 ///
@@ -18,7 +18,7 @@ use super::{Error, Run, Session, print_lines};
 /// Without `--type`, a table over every GPU type. The balance after comes from the site's
 /// `allocations` tool, read in one round trip; `--offline` skips it.
 #[derive(Debug, Parser)]
-#[command(name = "rv cost", after_help = EXIT_CODES)]
+#[command(name = "rv cost", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the estimate as JSON")))]
 pub struct Args {
     /// GPUs (0: a CPU-only job, priced by --cpus).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -35,12 +35,10 @@ pub struct Args {
     /// Do not read the balance from the cluster.
     #[arg(long)]
     pub offline: bool,
-    /// Print the estimate as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -121,7 +119,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => t,
         Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = Session::load("rv cost", args.local || args.offline)?;
+    let ctx = Session::load("rv cost", args.local.here() || args.offline)?;
     let profile = ctx.profile(&ctx.host())?;
     #[allow(clippy::cast_precision_loss)]
     let hours = time.as_secs() as f64 / 3600.0;
@@ -151,7 +149,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let balance = allocations
         .iter()
         .find(|a| account.is_none_or(|acc| a.account == acc));
-    if args.json {
+    if args.json.on() {
         let v = serde_json::json!({
             "gpus": args.gpu, "hours": hours, "prices": prices,
             "account": balance.map(|b| &b.account), "available": balance.map(|b| b.available),

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::secrets::{self, Store};
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Run, Session, print_lines};
 
 /// Manage the variables and secrets injected into jobs.
 ///
@@ -16,14 +16,13 @@ use super::{Error, Run, Session, print_lines};
 /// through its env file: 0600, written before `sbatch`, read and deleted by the job.
 /// Secrets are masked in `list`, also with `--json`.
 #[derive(Debug, Parser)]
-#[command(name = "rv env", after_help = EXIT_CODES)]
+#[command(name = "rv env", after_help = EXIT_CODES, mut_arg("json", |a| a.global(true)))]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub action: Action,
-    /// Print JSON on stdout.
-    #[arg(long, global = true)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// `rv env` subcommands.
@@ -83,7 +82,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         |name: &str, secret: bool, plain: bool| secret || (!plain && secrets::looks_secret(name));
     let changed: Vec<String> = match &args.action {
         Action::List => {
-            list(&store, args.json);
+            list(&store, args.json.on());
             return Ok(ExitCode::SUCCESS);
         }
         Action::Set {
@@ -140,7 +139,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         }
     };
     store.save(&ctx.state, &key)?;
-    if args.json {
+    if args.json.on() {
         let out = serde_json::json!({ "changed": changed, "vars": store.masked() });
         let _ = print_lines([out.to_string().as_str()]);
     } else {

@@ -9,7 +9,7 @@ use crate::remote::transport::run_batch;
 use crate::slurm::time::Walltime;
 use crate::util::quote;
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 
 /// Run a command on the login node.
 ///
@@ -17,17 +17,15 @@ use super::{Error, Run, Session, print_lines};
 /// `--timeout`. Its output is passed through (stdout to stdout, stderr to stderr) and rv
 /// exits with its exit code. One round trip.
 #[derive(Debug, Parser)]
-#[command(name = "rv exec", after_help = EXIT_CODES)]
+#[command(name = "rv exec", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print `{\"stdout\",\"stderr\",\"exit_code\"}` instead")))]
 pub struct Args {
     /// Kill it after this long: 30s, 5m, 1h.
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
-    /// Print `{"stdout","stderr","exit_code"}` instead.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
     /// The command (one word is shell syntax; several are quoted one by one).
     #[arg(
         required = true,
@@ -56,7 +54,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
     super::refuse_flag_as_command("rv exec", &args.command)?;
-    let ctx = Session::load("rv exec", args.local)?;
+    let ctx = Session::load("rv exec", args.local.here())?;
     let command = crate::run::command_line(&args.command);
     let mut batch = Batch::new();
     let i = batch.command(format!(
@@ -65,7 +63,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     ));
     let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let out = &reply.outputs[i];
-    if args.json {
+    if args.json.on() {
         let v =
             serde_json::json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.code});
         let _ = print_lines([v.to_string().as_str()]);

@@ -15,7 +15,7 @@ use clap::Parser;
 use crate::remote::batch::Batch;
 use crate::remote::transport::{SshTarget, run_batch};
 
-use super::{Error, Run, Session, choose_job, print_lines};
+use super::{Error, Json, Run, Session, choose_job, print_lines};
 
 /// Ports rv looks for with `--auto`: the Ray dashboard, Jupyter, `TensorBoard`, vLLM, Gradio.
 pub const AUTO_PORTS: &[(u16, &str)] = &[
@@ -33,7 +33,7 @@ pub const AUTO_PORTS: &[(u16, &str)] = &[
 /// Jupyter 8888, `TensorBoard` 6006, vLLM 8000 and Gradio 7860 listen on the node. Stays in
 /// the foreground until the job ends (then the forwards go) or Ctrl-C.
 #[derive(Debug, Parser)]
-#[command(name = "rv forward", after_help = EXIT_CODES)]
+#[command(name = "rv forward", after_help = EXIT_CODES, mut_arg("json", |a| a.help("JSON on stdout")))]
 pub struct Args {
     /// Ports: `8888`, or `18888:8888` (local:remote).
     #[arg(value_name = "PORT")]
@@ -53,9 +53,8 @@ pub struct Args {
     /// Remove the recorded forwards (of --job, else all).
     #[arg(long, conflicts_with_all = ["ports", "auto"])]
     pub stop: bool,
-    /// JSON on stdout.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -209,7 +208,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         } else {
             recorded(&ctx)
         };
-        if args.json {
+        if args.json.on() {
             let _ = print_lines([serde_json::to_string(&shown).expect("serializes").as_str()]);
         } else {
             let verb = if args.stop { "stopped " } else { "" };
@@ -309,7 +308,7 @@ fn forward(
         added.push(f.clone());
         record(ctx, job, &added);
     }
-    if args.json {
+    if args.json.on() {
         let _ = print_lines([serde_json::to_string(&added).expect("serializes").as_str()]);
     }
     for f in &added {

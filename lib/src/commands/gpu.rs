@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 
-use super::{Error, Run, Session, choose_job, print_lines};
+use super::{Error, Json, Local, Run, Session, choose_job, print_lines};
 
 /// Show nvidia-smi for every node of a job.
 ///
@@ -15,7 +15,7 @@ use super::{Error, Run, Session, choose_job, print_lines};
 /// with `CUDA_VISIBLE_DEVICES` unset so every GPU of the job shows, each line labelled with
 /// its node.
 #[derive(Debug, Parser)]
-#[command(name = "rv gpu", after_help = EXIT_CODES)]
+#[command(name = "rv gpu", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print `{\"job\",\"nodes\":[{\"node\",\"output\"}]}` instead")))]
 pub struct Args {
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
@@ -23,12 +23,10 @@ pub struct Args {
     /// Extra `nvidia-smi` arguments, after `--`.
     #[arg(last = true)]
     pub args: Vec<String>,
-    /// Print `{"job","nodes":[{"node","output"}]}` instead.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -56,7 +54,7 @@ impl Run for Args {
 
 /// Runs `rv gpu`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv gpu", args.local)?;
+    let ctx = Session::load("rv gpu", args.local.here())?;
     let job = choose_job(&ctx, args.job.as_deref())?;
     if job.state != "RUNNING" {
         return Err(Error::job(format!(
@@ -77,7 +75,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let mut lines = crate::logs::Lines::new(true, job.nodes.clone(), None);
     let mut shown = lines.feed(&out.stdout);
     shown.extend(lines.finish());
-    if args.json {
+    if args.json.on() {
         let nodes: Vec<serde_json::Value> = job
             .nodes
             .iter()

@@ -11,7 +11,7 @@ use crate::remote::transport::{SshTarget, run_batch};
 use crate::site_tools;
 use crate::state::StateDir;
 
-use super::{Error, Run, print_lines};
+use super::{Error, Json, Run, print_lines};
 
 /// The marker lines around what rv writes into other people's files.
 pub const BEGIN: &str = "# >>> rv >>>";
@@ -28,7 +28,7 @@ pub const END: &str = "# <<< rv <<<";
 /// login shells on the cluster, and writes `~/.rv/config.toml`. Running it again updates
 /// those blocks in place and changes nothing else.
 #[derive(Debug, Parser)]
-#[command(name = "rv init", after_help = EXIT_CODES)]
+#[command(name = "rv init", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print what was set up as JSON")))]
 pub struct Args {
     /// The login host.
     #[arg(long, default_value = "login.hpc.virginia.edu")]
@@ -54,9 +54,8 @@ pub struct Args {
     /// Ask nothing; fail instead of prompting (for scripts).
     #[arg(long, short = 'y')]
     pub non_interactive: bool,
-    /// Print what was set up as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -190,7 +189,7 @@ impl Run for Args {
 fn main(args: &Args) -> Result<ExitCode, Error> {
     match run(args) {
         Ok(summary) => {
-            if args.json {
+            if args.json.on() {
                 let _ = print_lines([summary.to_string().as_str()]);
             }
             Ok(ExitCode::SUCCESS)

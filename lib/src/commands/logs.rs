@@ -7,7 +7,7 @@ use clap::Parser;
 
 use crate::logs::{self, Lines, Stream};
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 use crate::flow::logs::{Follow, LogJob, follow_job, resolve, search};
 
 /// Show or follow a job's output.
@@ -18,7 +18,7 @@ use crate::flow::logs::{Follow, LogJob, follow_job, resolve, search};
 /// after a hardware error, is followed on) and exits with the job's exit code. Finished
 /// jobs are read from their log files and `sacct`.
 #[derive(Debug, Parser)]
-#[command(name = "rv logs", after_help = EXIT_CODES)]
+#[command(name = "rv logs", after_help = EXIT_CODES, mut_arg("json", |a| a.help("JSON on stdout (with -f: one object per line)")), mut_arg("local", |a| a.help("Read on this host (when rv runs on the login node)")))]
 pub struct Args {
     /// The job id (default: your most recent rv job).
     #[arg(value_name = "JOB", add = clap_complete::ArgValueCandidates::new(crate::jobs::id_candidates))]
@@ -47,12 +47,10 @@ pub struct Args {
     /// Keep progress-bar redraws as they are.
     #[arg(long)]
     pub raw: bool,
-    /// JSON on stdout (with -f: one object per line).
-    #[arg(long)]
-    pub json: bool,
-    /// Read on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -68,7 +66,7 @@ impl Run for Args {
 
 /// Runs `rv logs`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv logs", args.local)?;
+    let ctx = Session::load("rv logs", args.local.here())?;
     let streams: Vec<Stream> = match (args.out, args.err) {
         (false, true) => vec![Stream::Err],
         (true, true) => vec![Stream::Out, Stream::Err],
@@ -77,7 +75,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let result = ctx.remote(async |conn| {
         let paths = ctx.cluster_paths(conn).await?;
         if let Some(pattern) = &args.search {
-            return search(conn, &paths, pattern, args.json).await;
+            return search(conn, &paths, pattern, args.json.on()).await;
         }
         let (job, texts) = resolve(conn, &paths, args.job, &streams, args.tail).await?;
         if let Some(dir) = &args.pull {
@@ -95,14 +93,14 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         };
         let shape = || Lines::new(args.raw, nodes.clone(), args.node);
         if !args.follow {
-            show(&job, &streams, &texts, shape, args.json);
+            show(&job, &streams, &texts, shape, args.json.on());
             return Ok(0);
         }
         let tail = args.tail.unwrap_or(20);
         let follow = Follow {
             streams: streams.clone(),
             tail,
-            json: args.json,
+            json: args.json.on(),
             shape: shape(),
         };
         Ok(follow_job(conn, &paths, job, follow).await)

@@ -45,6 +45,38 @@ pub trait Run {
     fn run(&self) -> Result<ExitCode, Error>;
 }
 
+/// `--json`: the command's stdout becomes JSON (its shapes are in docs/json.md). Declared
+/// once; each command words its help for its own output (`mut_arg("json", …)`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Json {
+    /// Print JSON on stdout.
+    #[arg(id = "json", long = "json")]
+    on: bool,
+}
+
+impl Json {
+    /// Whether `--json` was given.
+    pub fn on(self) -> bool {
+        self.on
+    }
+}
+
+/// `--local`: rv runs on the login node itself, so the cluster's commands run on this host
+/// instead of over SSH. Declared once; a command may word its help (`mut_arg("local", …)`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Local {
+    /// Run on this host (when rv runs on the login node).
+    #[arg(id = "local", long = "local")]
+    here: bool,
+}
+
+impl Local {
+    /// Whether `--local` was given.
+    pub fn here(self) -> bool {
+        self.here
+    }
+}
+
 /// Runs a command and reports its failure: what a binary's `main` returns.
 pub fn main<C: Run>(command: &C) -> ExitCode {
     command.run().unwrap_or_else(|e| report(&e, C::STAGE))

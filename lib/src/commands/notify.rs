@@ -10,7 +10,7 @@ use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 use crate::secrets::{self, Store};
 use crate::util::{hex, random};
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Run, Session, print_lines};
 
 /// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
 ///
@@ -21,14 +21,13 @@ use super::{Error, Run, Session, print_lines};
 /// token (docs/events.md); the token never appears in a script, a command line or a log.
 /// `notifications.enabled = false` in the config pauses the events without unregistering.
 #[derive(Debug, Parser)]
-#[command(name = "rv notify", after_help = EXIT_CODES)]
+#[command(name = "rv notify", after_help = EXIT_CODES, mut_arg("json", |a| a.global(true)))]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub action: Action,
-    /// Print JSON on stdout.
-    #[arg(long, global = true)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// `rv notify` subcommands.
@@ -105,7 +104,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if changed {
         store.save(&ctx.state, &key)?;
     }
-    show(&args.action, &report, args.json);
+    show(&args.action, &report, args.json.on());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -24,9 +24,6 @@ pub struct Args {
     /// What to ask for.
     #[command(flatten)]
     pub request: RequestArgs,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// The flags of a request, shared by `rv-plan` and `rv up`.

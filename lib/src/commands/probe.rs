@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::probe::{self, Options};
 use crate::slurm::time::Walltime;
 
-use super::{Error, Run, Session, print_records, warn_unread};
+use super::{Error, Local, Run, Session, print_records, warn_unread};
 
 /// Read the cluster in one round trip and estimate backfill windows.
 ///
@@ -16,7 +16,7 @@ use super::{Error, Run, Session, print_records, warn_unread};
 /// timeline (running jobs, the backfill plan, reservations), cross-checked by a bisection of
 /// `sbatch --test-only` per partition.
 #[derive(Debug, Parser)]
-#[command(name = "rv-probe", version, after_help = EXIT_CODES)]
+#[command(name = "rv-probe", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Run the Slurm commands on this host (when rv runs on the login node)")))]
 pub struct Args {
     /// GPUs per node of the `--test-only` cross-check probes.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -31,12 +31,8 @@ pub struct Args {
     /// Skip the `sbatch --test-only` cross-check; use the model only.
     #[arg(long)]
     pub no_test_only: bool,
-    /// Run the Slurm commands on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -56,7 +52,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => probe::shortest_window(t.map(Walltime::as_secs)),
         Err(e) => return Err(Error::usage(format!("--time: {e}"))),
     };
-    let ctx = Session::load("rv-probe", args.local)?;
+    let ctx = Session::load("rv-probe", args.local.here())?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let options = Options {

@@ -7,24 +7,22 @@ use clap::Parser;
 use crate::plan::human;
 use crate::slurm::time::Walltime;
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 
 /// List your requests, their strategies and jobs.
 ///
 /// Jobs rv submitted are grouped by request (`r-…`) and show their strategy; other jobs of
 /// yours are listed too. Pending jobs show why they wait and when Slurm plans to start them.
 #[derive(Debug, Parser)]
-#[command(name = "rv ps", after_help = EXIT_CODES)]
+#[command(name = "rv ps", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the jobs as a JSON array")))]
 pub struct Args {
     /// Also jobs that ended in the last 7 days (from accounting).
     #[arg(long)]
     pub all: bool,
-    /// Print the jobs as a JSON array.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -40,9 +38,9 @@ impl Run for Args {
 
 /// Runs `rv ps`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv ps", args.local)?;
+    let ctx = Session::load("rv ps", args.local.here())?;
     let (rows, now) = crate::flow::jobs::yours(&ctx, args.all)?;
-    if args.json {
+    if args.json.on() {
         let _ = print_lines([serde_json::to_string(&rows)
             .expect("rows serialize")
             .as_str()]);

@@ -15,7 +15,7 @@ use crate::run;
 use crate::slurm::time::Walltime;
 use crate::sync::{self, Workspace};
 
-use super::{Error, Run, Session, print_lines, print_records};
+use super::{Error, Json, Local, Run, Session, print_lines, print_records};
 use crate::flow::run::{follow_winner, prepare};
 
 /// Sync the project and run a command on the cluster.
@@ -30,7 +30,7 @@ use crate::flow::run::{follow_winner, prepare};
 /// (CUDA unknown error, fallen off the bus, ECC, NCCL system error) is retried once on other
 /// nodes.
 #[derive(Debug, Parser)]
-#[command(name = "rv run", after_help = EXIT_CODES)]
+#[command(name = "rv run", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print records (NDJSON) instead of the job id")), mut_arg("local", |a| a.help("Run from this host (when rv runs on the login node)")))]
 pub struct Args {
     /// What to ask for (the default time is 1h).
     #[command(flatten)]
@@ -45,12 +45,10 @@ pub struct Args {
     /// Give up waiting for a start after this long: 30m, 2h (every job is cancelled).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Print records (NDJSON) instead of the job id.
-    #[arg(long)]
-    pub json: bool,
-    /// Run from this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
     /// The command and its arguments.
     #[arg(
         required = true,
@@ -75,7 +73,7 @@ impl Run for Args {
 
 /// Runs `rv run`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv run", args.local)?;
+    let ctx = Session::load("rv run", args.local.here())?;
     if args.request.run.is_some() {
         return Err(Error::usage("--run: give the command as arguments instead"));
     }
@@ -143,11 +141,17 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             Envelope::new(Record::Request(planned.request.clone())),
             Envelope::new(Record::Allocation(a.clone())),
         ];
-        report(&a, &records, args.json, args.follow, &prepared.snapshot);
+        report(
+            &a,
+            &records,
+            args.json.on(),
+            args.follow,
+            &prepared.snapshot,
+        );
         if !args.follow {
             return Ok(Ran::Started);
         }
-        let code = follow_winner(conn, &paths, a.job_id, args.json).await?;
+        let code = follow_winner(conn, &paths, a.job_id, args.json.on()).await?;
         Ok(Ran::Followed(code))
     });
     match result? {

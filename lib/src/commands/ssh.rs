@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::{Error, Run, Session, choose_job, print_lines};
+use super::{Error, Json, Local, Run, Session, choose_job, print_lines};
 
 /// Shell on a job's node, or print an SSH config entry for editors.
 ///
@@ -12,7 +12,7 @@ use super::{Error, Run, Session, choose_job, print_lines};
 /// rv's SSH connection. `--config` prints a `Host` entry with `ProxyJump` through the login
 /// node, for VS Code or Cursor Remote-SSH (compute nodes accept your key when home is shared).
 #[derive(Debug, Parser)]
-#[command(name = "rv ssh", after_help = EXIT_CODES)]
+#[command(name = "rv ssh", after_help = EXIT_CODES, mut_arg("json", |a| a.help("With --config, print it as JSON")))]
 pub struct Args {
     /// The job: an id, a unique part of one, or a request (default: pick, or the latest running).
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
@@ -23,12 +23,10 @@ pub struct Args {
     /// Which node of a multi-node job (default: the first).
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// With --config, print it as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// Open a shell inside a running job.
@@ -43,9 +41,8 @@ pub struct AttachArgs {
     /// Which node of a multi-node job (default: the first).
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub local: Local,
     /// A command to run instead of a login shell.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -73,7 +70,7 @@ impl Run for Args {
 
 /// Runs `rv ssh`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv ssh", args.local)?;
+    let ctx = Session::load("rv ssh", args.local.here())?;
     let job = running(&ctx, args.job.as_deref())?;
     let node = args
         .node
@@ -84,7 +81,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         let host = ctx.host();
         let user = ctx.config.connection.user.clone();
         let alias = format!("rv-{}", job.job_id);
-        if args.json {
+        if args.json.on() {
             let v = serde_json::json!({"host": alias, "hostname": node, "proxy_jump": host, "user": user});
             let _ = print_lines([v.to_string().as_str()]);
         } else {
@@ -100,7 +97,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
 impl Run for AttachArgs {
     const STAGE: &'static str = "rv attach";
     fn run(&self) -> Result<ExitCode, Error> {
-        let ctx = Session::load(Self::STAGE, self.local)?;
+        let ctx = Session::load(Self::STAGE, self.local.here())?;
         let job = running(&ctx, self.job.as_deref())?;
         let id = job.job_id.parse().unwrap_or_default();
         super::attach::run(&ctx, id, self.node.as_deref(), &self.command)

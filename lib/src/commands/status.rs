@@ -14,7 +14,7 @@ use crate::records::Record;
 use crate::site_tools;
 use crate::style::{Tone, paint};
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 
 /// Connection, balance, storage, jobs and GPU availability at a glance.
 ///
@@ -23,14 +23,12 @@ use super::{Error, Run, Session, print_lines};
 /// it). Storage over 80 % is flagged. The wait per GPU type is the backfill model's
 /// estimate for one GPU.
 #[derive(Debug, Parser)]
-#[command(name = "rv status", after_help = EXIT_CODES)]
+#[command(name = "rv status", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print everything as one JSON object")))]
 pub struct Args {
-    /// Print everything as one JSON object.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -166,7 +164,7 @@ impl Run for Args {
 
 /// Runs `rv status`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv status", args.local)?;
+    let ctx = Session::load("rv status", args.local.here())?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let read = ctx.remote(async |conn| {
@@ -182,7 +180,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let (snapshot, site, took) = read?;
     crate::session::warn_unread("rv status", &snapshot);
     let status = assemble(&ctx, &snapshot, &site, &profile, took);
-    if args.json {
+    if args.json.on() {
         let _ = print_lines([serde_json::to_string(&status)
             .expect("status serializes")
             .as_str()]);

@@ -9,7 +9,7 @@ use crate::remote::transport::run_batch;
 use crate::submit::Recorded;
 use crate::util::quote;
 
-use super::{Error, Run, Session, print_lines};
+use super::{Error, Json, Local, Run, Session, print_lines};
 
 /// Cancel a job or a whole request (every strategy and segment of it).
 ///
@@ -19,7 +19,7 @@ use super::{Error, Run, Session, print_lines};
 /// the request's env file is removed too, so secrets of jobs that never started do not stay
 /// on disk.
 #[derive(Debug, Parser)]
-#[command(name = "rv stop", after_help = EXIT_CODES)]
+#[command(name = "rv stop", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print what was cancelled as JSON")))]
 pub struct Args {
     /// A job id, a request id, or a job or request name.
     #[arg(required_unless_present = "all", add = clap_complete::ArgValueCandidates::new(crate::jobs::candidates))]
@@ -30,12 +30,10 @@ pub struct Args {
     /// Do not ask before `--all`.
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Print what was cancelled as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub json: Json,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -103,7 +101,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if target == Asked::Exact(What::All) && !args.yes && !confirm_all()? {
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = Session::load("rv stop", args.local)?;
+    let ctx = Session::load("rv stop", args.local.here())?;
     let target = match target {
         Asked::Name(name) => {
             let row = super::choose_job(&ctx, Some(&name))?;
@@ -161,7 +159,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
                     f.local, f.job
                 );
             }
-            if args.json {
+            if args.json.on() {
                 let _ = print_lines([serde_json::json!({ "cancelled": cancelled })
                     .to_string()
                     .as_str()]);
@@ -192,8 +190,8 @@ mod tests {
             target: target.map(str::to_owned),
             all,
             yes: false,
-            json: false,
-            local: false,
+            json: Json::default(),
+            local: Local::default(),
         }
     }
 

@@ -8,7 +8,7 @@ use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
 use crate::submit::{self, Recorded};
 
-use super::{Error, Input, Kind, Run, Session};
+use super::{Error, Input, Kind, Local, Run, Session};
 
 /// Render and submit one job per strategy, all in one round trip.
 ///
@@ -17,7 +17,7 @@ use super::{Error, Input, Kind, Run, Session};
 /// recorded in `~/.rv/requests/` before anything is submitted. Every job carries a claim
 /// gate: the first to start wins and cancels the others, even if this computer is off.
 #[derive(Debug, Parser)]
-#[command(name = "rv-submit", version, after_help = EXIT_CODES)]
+#[command(name = "rv-submit", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Submit from this host (when rv runs on the login node)")))]
 pub struct Args {
     /// A variable for the jobs' environment, as NAME=VALUE (repeatable). Written to a 0600
     /// file on the cluster before submission, read once by the job that runs.
@@ -26,12 +26,8 @@ pub struct Args {
     /// The directory the command runs in on the cluster.
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<String>,
-    /// Submit from this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -55,7 +51,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     };
     let input = Input::read()?;
     let (cluster, request, strategies) = gather(&input)?;
-    let ctx = Session::load("rv-submit", args.local)?;
+    let ctx = Session::load("rv-submit", args.local.here())?;
     // The stored variables first, so `--env` overrides them.
     let vars = [super::env::job_vars(&ctx)?, vars].concat();
     let paths = ctx.paths(&cluster.user);

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::records::{Envelope, Record, SyncRecord};
 use crate::sync::{self, Options};
 
-use super::{Error, Kind, Run, Session, print_records};
+use super::{Error, Kind, Local, Run, Session, print_records};
 use crate::flow::sync::{default_dest, pull, push};
 
 /// Push and pull project files over the SSH connection.
@@ -23,17 +23,13 @@ use crate::flow::sync::{default_dest, pull, push};
 /// cluster the files rv pushed before that are gone here, never files jobs wrote.
 /// Progress goes to stderr; a `sync` record (NDJSON) to stdout.
 #[derive(Debug, Parser)]
-#[command(name = "rv-sync", version, after_help = EXIT_CODES)]
+#[command(name = "rv-sync", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Sync on this host (when rv runs on the login node)").global(true)))]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
     pub action: Action,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// Sync on this host (when rv runs on the login node).
-    #[arg(long, global = true)]
-    pub local: bool,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// `rv-sync` subcommands.
@@ -103,7 +99,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if let Some(d) = local.filter(|d| !d.is_dir()) {
         return Err(Error::usage(format!("{}: not a directory", d.display())));
     }
-    let ctx = Session::load("rv-sync", args.local)?;
+    let ctx = Session::load("rv-sync", args.local.here())?;
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     match &args.action {
         Action::Push {

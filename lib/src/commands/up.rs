@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::commands::plan::{RequestArgs, ask};
-use crate::commands::{Error, Run, Session, print_lines, print_records};
+use crate::commands::{Error, Json, Local, Run, Session, print_lines, print_records};
 use crate::flow::up::{Submit, plan_now, submit_and_follow};
 use crate::flow::watch::{self, Outcome};
 use crate::plan::explain;
@@ -20,7 +20,7 @@ use crate::slurm::time::Walltime;
 /// the rest, then opens a shell in it. When the shell exits the job is cancelled, unless
 /// `--keep`. Ctrl-C while waiting cancels every job of the request.
 #[derive(Debug, Parser)]
-#[command(name = "rv up", version, after_help = EXIT_CODES)]
+#[command(name = "rv up", version, after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the allocation as JSON and do not attach (the job keeps running)")))]
 pub struct Args {
     /// What to ask for.
     #[command(flatten)]
@@ -28,18 +28,16 @@ pub struct Args {
     /// Show the plan and submit nothing (a table; NDJSON with --json).
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the allocation as JSON and do not attach (the job keeps running).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
     /// Keep the job when the shell exits (or on Ctrl-C after it started).
     #[arg(long)]
     pub keep: bool,
     /// Give up waiting after this long: 30m, 2h.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
-    /// Run on this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -56,7 +54,7 @@ impl Run for Args {
 
 /// Runs `rv up`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let ctx = Session::load("rv up", args.local)?;
+    let ctx = Session::load("rv up", args.local.here())?;
     let ask = ask(&args.request, &ctx.config).map_err(Error::usage)?;
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
@@ -78,7 +76,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
                 .collect()
         };
         if args.dry_run {
-            if args.json {
+            if args.json.on() {
                 let out: Vec<Envelope> = std::iter::once(Record::Request(planned.request.clone()))
                     .chain(planned.kept().into_iter().map(Record::Strategy))
                     .map(Envelope::new)
@@ -125,9 +123,9 @@ fn after_win(
     a: &Allocation,
     runs_command: bool,
 ) -> Result<ExitCode, Error> {
-    if args.json || runs_command {
+    if args.json.on() || runs_command {
         let _ = print_records(&[Envelope::new(Record::Allocation(a.clone()))]);
-        if runs_command && !args.json {
+        if runs_command && !args.json.on() {
             eprintln!(
                 "rv up: job {} runs your command on {}",
                 a.job_id,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sha2::Digest;
 
-use super::{Error, Run, print_lines};
+use super::{Error, Json, Run, print_lines};
 
 /// The site rv checks for releases (`RV_SITE_URL` overrides it).
 pub const SITE: &str = "https://rivanna.dev";
@@ -18,7 +18,7 @@ pub const SITE: &str = "https://rivanna.dev";
 /// only then moves each one over the installed one (an atomic rename, so a running rv is
 /// never half-replaced). An rv installed by a package manager is left to it.
 #[derive(Debug, Parser)]
-#[command(name = "rv upgrade", after_help = EXIT_CODES)]
+#[command(name = "rv upgrade", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print `{\"current\",\"latest\",\"upgraded\",\"path\"}` as JSON")))]
 pub struct Args {
     /// Only say whether a newer release exists.
     #[arg(long)]
@@ -26,9 +26,8 @@ pub struct Args {
     /// Install this version instead of the latest (also an older one).
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
-    /// Print `{"current","latest","upgraded","path"}` as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: Json,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -118,7 +117,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let report = runtime
         .block_on(upgrade(site, current, &exe, args))
         .map_err(Error::cluster)?;
-    if args.json {
+    if args.json.on() {
         let _ = print_lines([report.to_string().as_str()]);
     }
     Ok(ExitCode::SUCCESS)

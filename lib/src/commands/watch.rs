@@ -9,7 +9,7 @@ use crate::records::{Envelope, Record};
 use crate::slurm::time::Walltime;
 use crate::submit::Recorded;
 
-use super::{Error, Input, Run, Session, print_lines};
+use super::{Error, Input, Local, Run, Session, print_lines};
 use crate::flow::watch::{Outcome, Target, follow};
 
 /// Keep the first job of a request that starts; cancel every other one.
@@ -20,7 +20,7 @@ use crate::flow::watch::{Outcome, Target, follow};
 /// cancelled, running ones too. Ctrl-C, SIGTERM or `--timeout` cancel every job not yet
 /// won, and the winner too unless `--keep`.
 #[derive(Debug, Parser)]
-#[command(name = "rv-watch", version, after_help = EXIT_CODES)]
+#[command(name = "rv-watch", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Watch from this host (when rv runs on the login node)")))]
 pub struct Args {
     /// Give up (and cancel everything) after this long: 30m, 2h, 1d.
     #[arg(long, value_name = "DURATION")]
@@ -31,12 +31,8 @@ pub struct Args {
     /// Pick up a request recorded in ~/.rv/requests/ (after a crash) instead of reading stdin.
     #[arg(long, value_name = "REQUEST")]
     pub resume: Option<String>,
-    /// Watch from this host (when rv runs on the login node).
-    #[arg(long)]
-    pub local: bool,
-    /// Accepted for uniformity: the output is always NDJSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub local: Local,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -57,7 +53,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let ctx = Session::load("rv-watch", args.local)?;
+    let ctx = Session::load("rv-watch", args.local.here())?;
     let (input, target) = match &args.resume {
         Some(id) => match resumed(&ctx, id) {
             Ok(t) => (None, t),
