@@ -479,3 +479,58 @@ mod tests {
         }
     }
 }
+
+/// The variables every job of this user gets (empty when nothing was ever set; no key is
+/// created just to find that out). `notifications.enabled = false` holds back the
+/// notification URL and token, so jobs send no events.
+pub fn job_vars(
+    ctx: &crate::session::Session,
+) -> Result<Vec<(String, String)>, crate::error::Error> {
+    if !ctx.state.root().join(STORE).exists() {
+        return Ok(Vec::new());
+    }
+    let (_, store) =
+        open_store(&ctx.state).map_err(|e| crate::error::Error::from(e).context("rv env"))?;
+    Ok(for_jobs(store.pairs(), &ctx.config.notifications))
+}
+
+/// The stored variables a job gets: all of them, but the notification URL and token when
+/// notifications are paused.
+pub fn for_jobs(
+    pairs: Vec<(String, String)>,
+    notifications: &crate::config::Notifications,
+) -> Vec<(String, String)> {
+    let paused = notifications.enabled == Some(false);
+    pairs
+        .into_iter()
+        .filter(|(name, _)| !(paused && name.starts_with("RV_NOTIFY_")))
+        .collect()
+}
+
+#[cfg(test)]
+mod job_vars_tests {
+    use super::*;
+    use crate::config::Notifications;
+
+    #[test]
+    fn paused_notifications_keep_the_token_from_jobs() {
+        let pairs = vec![
+            ("HF_TOKEN".to_owned(), "a".to_owned()),
+            ("RV_NOTIFY_TOKEN".to_owned(), "b".to_owned()),
+            ("RV_NOTIFY_URL".to_owned(), "c".to_owned()),
+        ];
+        let names = |n: &Notifications| -> Vec<String> {
+            for_jobs(pairs.clone(), n)
+                .into_iter()
+                .map(|p| p.0)
+                .collect()
+        };
+        let on = Notifications::default();
+        assert_eq!(names(&on).len(), 3, "on unless paused");
+        let paused = Notifications {
+            enabled: Some(false),
+            ..Notifications::default()
+        };
+        assert_eq!(names(&paused), ["HF_TOKEN"]);
+    }
+}

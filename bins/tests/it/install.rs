@@ -12,7 +12,7 @@ fn repo() -> PathBuf {
 }
 
 fn platform() -> String {
-    rv::commands::upgrade::platform()
+    rv::upgrade::platform()
 }
 
 /// A release in `dir`: binaries, man and completion archives, SHA256SUMS.

@@ -6,11 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
 use crate::secrets::{self, Store};
-use crate::util::{hex, random};
 
 use super::{Error, Json, Run, Session, print_lines};
+use crate::flow::notify::{http_client, registered, send_test, setup, signed_post};
 
 /// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
 ///
@@ -147,7 +146,7 @@ async fn act(
         .clone()
         .or(config.url.clone())
         .or_else(|| std::env::var("RV_SITE_URL").ok())
-        .unwrap_or_else(|| super::upgrade::SITE.to_owned());
+        .unwrap_or_else(|| crate::upgrade::SITE.to_owned());
     let email = email
         .clone()
         .or(config.email.clone())
@@ -158,6 +157,7 @@ async fn act(
         site.trim_end_matches('/'),
         &email,
         code.as_deref(),
+        || ask("Code", "--code"),
         !no_test,
     )
     .await
@@ -228,35 +228,6 @@ fn history_line(e: &serde_json::Value) -> String {
     )
 }
 
-/// The stored URL and token, when set up.
-struct Registered {
-    url: String,
-    token: Token,
-}
-
-fn registered(store: &Store) -> Option<Registered> {
-    let pairs = store.pairs();
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    Some(Registered {
-        url: get("RV_NOTIFY_URL")?,
-        token: Token::parse(&get("RV_NOTIFY_TOKEN")?).ok()?,
-    })
-}
-
-fn http_client() -> Result<reqwest::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(concat!("rv/", env!("CARGO_PKG_VERSION")))
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| format!("cannot start an HTTP client: {e}"))
-}
-
 /// Asks for `what` on the terminal, or reads a line from stdin when it is not one; `flag`
 /// is named when nothing comes.
 fn ask(what: &str, flag: &str) -> Result<String, String> {
@@ -273,117 +244,4 @@ fn ask(what: &str, flag: &str) -> Result<String, String> {
         return Err(format!("{what}: nothing on stdin (pass {flag})"));
     }
     Ok(line)
-}
-
-/// Reads the service's answer: its JSON, or its `error` as the message.
-async fn answer(resp: reqwest::Response, url: &str) -> Result<serde_json::Value, String> {
-    let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
-    if status.is_success() {
-        return Ok(v);
-    }
-    Err(format!(
-        "{url}: HTTP {}: {}",
-        status.as_u16(),
-        v["error"].as_str().unwrap_or("no reason given")
-    ))
-}
-
-async fn setup(
-    client: &reqwest::Client,
-    site: &str,
-    email: &str,
-    code: Option<&str>,
-    test: bool,
-) -> Result<serde_json::Value, String> {
-    let url = format!("{site}/api/notify/register");
-    let send = |body: serde_json::Value| {
-        let url = url.clone();
-        async move {
-            let resp = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .map_err(|e| format!("{url}: {e}"))?;
-            answer(resp, &url).await
-        }
-    };
-    let code = match code {
-        Some(c) => c.to_owned(),
-        None => {
-            send(json!({ "email": email })).await?;
-            eprintln!("rv notify: a code was mailed to {email}");
-            ask("Code", "--code")?
-        }
-    };
-    let mut issued = send(json!({ "email": email, "code": code })).await?;
-    let registered = Registered {
-        url: issued["url"]
-            .as_str()
-            .ok_or_else(|| format!("{url}: the answer has no \"url\""))?
-            .to_owned(),
-        token: issued["token"]
-            .as_str()
-            .and_then(|t| Token::parse(t).ok())
-            .ok_or_else(|| format!("{url}: the answer has no valid \"token\""))?,
-    };
-    let tested = if test {
-        match send_test(client, &registered).await {
-            Ok(()) => "sent",
-            Err(e) => {
-                eprintln!("rv notify: warning: the test mail failed: {e}");
-                "failed"
-            }
-        }
-    } else {
-        "skipped"
-    };
-    issued["test"] = json!(tested);
-    Ok(issued)
-}
-
-/// Posts `body` (an object) signed with the token to the notify URL plus `path`.
-async fn signed_post(
-    client: &reqwest::Client,
-    r: &Registered,
-    path: &str,
-    body: &serde_json::Value,
-) -> Result<serde_json::Value, String> {
-    let url = format!("{}{path}", r.url);
-    // A nonce, so two requests alike in the same second are not taken for a replay.
-    let mut body = body.clone();
-    body["nonce"] = json!(hex(
-        &random::<8>().map_err(|e| format!("random source: {e}"))?
-    ));
-    let body = body.to_string();
-    let ts = notify::now();
-    let resp = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .header(HEADER_KEY, r.token.id())
-        .header(HEADER_TIMESTAMP, ts.to_string())
-        .header(HEADER_SIGNATURE, r.token.sign(ts, body.as_bytes()))
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
-    answer(resp, &url).await
-}
-
-async fn send_test(client: &reqwest::Client, r: &Registered) -> Result<(), String> {
-    let event = Event {
-        request: "-".into(),
-        job_id: "test".into(),
-        job_name: "rv-notify-test".into(),
-        event: "TEST".into(),
-        node: String::new(),
-        segment: 1,
-        code: None,
-        time: notify::now(),
-    };
-    let body = serde_json::to_value(&event).map_err(|e| e.to_string())?;
-    signed_post(client, r, "", &body).await.map(|_| ())
 }

@@ -89,7 +89,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let vars = super::env::job_vars(&ctx)?;
+    let vars = crate::secrets::job_vars(&ctx)?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

@@ -152,7 +152,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
                 .filter_map(|w| w.parse().ok())
                 .collect();
             let ids: Vec<String> = cancelled.iter().map(u64::to_string).collect();
-            let unforwarded = super::forward::stop(&ctx, Some(&ids));
+            let unforwarded = crate::forward::stop(&ctx, Some(&ids));
             for f in &unforwarded {
                 eprintln!(
                     "rv stop: removed the forward of localhost:{} to job {}",

@@ -53,7 +53,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let (cluster, request, strategies) = gather(&input)?;
     let ctx = Session::load("rv-submit", args.local.here())?;
     // The stored variables first, so `--env` overrides them.
-    let vars = [super::env::job_vars(&ctx)?, vars].concat();
+    let vars = [crate::secrets::job_vars(&ctx)?, vars].concat();
     let paths = ctx.paths(&cluster.user);
     let modules = ctx
         .profile(&cluster.host)

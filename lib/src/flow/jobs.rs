@@ -63,3 +63,24 @@ pub fn choose_job(ctx: &Session, what: Option<&str>) -> Result<crate::jobs::Row,
         _ => Ok(crate::jobs::most_recent_running(&jobs).cloned()?),
     }
 }
+
+/// Waits until `job` leaves the running state (one round trip every 10 s); Ctrl-C or
+/// SIGTERM end the wait as [`Error::interrupted`].
+pub fn wait_while_running(ctx: &Session, job: &str) -> Result<(), Error> {
+    ctx.remote(async |c| {
+        let mut interrupt = std::pin::pin!(crate::flow::watch::interrupted());
+        loop {
+            let mut b = Batch::new();
+            let i = b.command(format!("squeue -h -j {job} -o %T 2>/dev/null; true"));
+            if let Ok(r) = run_batch(c, &b).await {
+                if !r.outputs[i].stdout.trim().starts_with("RUNNING") {
+                    return Ok(());
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {}
+                () = &mut interrupt => return Err(Error::interrupted()),
+            }
+        }
+    })
+}

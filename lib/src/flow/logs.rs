@@ -316,7 +316,7 @@ pub fn next_job(continued: &str, current: u64) -> Option<u64> {
         .min()
 }
 
-pub fn emit(lines: &[String], stream: Stream, job: u64, json: bool) {
+fn emit(lines: &[String], stream: Stream, job: u64, json: bool) {
     if lines.is_empty() {
         return;
     }

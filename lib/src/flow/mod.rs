@@ -5,6 +5,7 @@
 
 pub mod jobs;
 pub mod logs;
+pub mod notify;
 pub mod run;
 pub mod sync;
 pub mod up;

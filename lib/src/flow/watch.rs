@@ -196,7 +196,7 @@ pub async fn cancel(conn: &Connection, ids: &[u64], env_file: Option<&str>) {
     }
 }
 
-pub fn report(events: &[crate::records::Event], records: bool) {
+fn report(events: &[crate::records::Event], records: bool) {
     for e in events {
         let why = e
             .reason
