@@ -142,7 +142,7 @@ pub const SHELLS: &[Shell] = &[
 /// The environment variable through which a shell asks `rv` for completions.
 pub const COMPLETE_VAR: &str = "COMPLETE";
 
-/// Completions of `rv` for `shell`: a small script that asks `rv` itself at each <Tab>
+/// Completions of `rv` for `shell`: a small script that asks `rv` itself at each `<Tab>`
 /// (`COMPLETE=<shell> rv -- <words>`), so subcommands, flags and values come from the same
 /// definitions, and job arguments complete from your recent jobs.
 pub fn completion(shell: Shell) -> Vec<u8> {

@@ -1,7 +1,18 @@
 //! rv: a Slurm GPU cluster that feels effortless.
 //!
 //! All of rv's logic lives in this library; the `rv` and `rv-*` binaries only parse their
-//! arguments and call into it. Modules are named for the domain they model.
+//! arguments and call into it. Modules are named for the domain they model, in layers that
+//! only look down (a test reads every module's paths and finds no cycle):
+//!
+//! - [`cli`] and [`manual`]: the command line, defined once, and the man pages from it;
+//! - [`commands`]: one rim per command: flags in, output out;
+//! - [`flow`], over a [`session::Session`]: the work that talks to the cluster and decides
+//!   what happens next (plan, submit, watch, follow logs, list jobs, sync);
+//! - the domain: [`probe`], [`plan`], [`backfill`], [`submit`], [`watch`], [`jobs`],
+//!   [`logs`], [`script`], [`secrets`], [`notify`], [`forward`], [`status`], [`setup`],
+//!   [`upgrade`], [`cost`], …, with [`slurm`]'s parsers and [`remote`]'s batch framing and
+//!   transport under them;
+//! - [`error`], [`exit`] and [`util`] at the bottom.
 
 pub mod attach;
 pub mod backfill;

@@ -1,5 +1,6 @@
-//! The commands' rims: read flags and configuration, talk to the cluster, print. The logic
-//! they call lives in the domain modules.
+//! The commands' rims: each turns its flags into calls (to [`crate::flow`] and the domain
+//! modules) and their results into output; [`main`] reports a failure and picks the exit
+//! code, through [`Kind::exit_code`], for all of them.
 
 pub mod attach;
 pub mod cost;
