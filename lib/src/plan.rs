@@ -15,41 +15,16 @@ pub const DEFAULT_MAX_STRATEGIES: usize = 8;
 /// A start within this many seconds of the probe counts as "now".
 const NOW_SLACK: i64 = 60;
 
-/// What the user asked for, from flags and configuration.
+/// What the user asked for, from flags and configuration: the request as its `request`
+/// record will carry it (its `id` is given when it is planned), and how to plan it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ask {
-    /// A name for the jobs.
-    pub name: String,
-    /// GPUs in all (0: a CPU-only job).
-    pub gpus: u32,
-    /// A GPU type (`a100`, `a6000`, `mig`); `None` or `any` lets rv choose.
-    pub gpu_type: Option<String>,
-    /// Minimum memory per GPU in GB.
-    pub vram_gb: Option<u32>,
-    /// Total time needed, in seconds.
-    pub time: u64,
-    /// Nodes, if fixed.
-    pub nodes: Option<u32>,
-    /// CPUs per node.
-    pub cpus: Option<u32>,
-    /// Memory per node in MB.
-    pub mem_mb: Option<u64>,
+    /// The request.
+    pub request: Request,
     /// A free MIG slice.
     pub mig: bool,
-    /// Partitions to stay within (empty: any).
-    pub partitions: Vec<String>,
-    /// The account to charge.
-    pub account: Option<String>,
-    /// An extra feature constraint.
-    pub constraint: Option<String>,
-    /// Nodes to avoid.
-    pub exclude: Vec<String>,
     /// Only single-node topologies.
     pub single_node: bool,
-    /// The command to run, if not an interactive holder.
-    pub command: Option<String>,
-    /// Start a Ray cluster over the nodes first.
-    pub ray: bool,
     /// Strategies to keep at most.
     pub max_strategies: usize,
 }
@@ -127,20 +102,7 @@ pub fn plan(
 fn request_record(ask: &Ask, request_id: &str) -> Request {
     Request {
         id: request_id.to_owned(),
-        name: ask.name.clone(),
-        gpus: ask.gpus,
-        gpu_type: ask.gpu_type.clone().filter(|t| t != "any"),
-        vram_gb: ask.vram_gb,
-        time: ask.time,
-        nodes: ask.nodes,
-        cpus: ask.cpus,
-        mem_mb: ask.mem_mb,
-        partitions: ask.partitions.clone(),
-        account: ask.account.clone(),
-        constraint: ask.constraint.clone(),
-        exclude: ask.exclude.clone(),
-        command: ask.command.clone(),
-        ray: ask.ray,
+        ..ask.request.clone()
     }
 }
 
@@ -156,9 +118,9 @@ fn gather(
     let partitions = probed
         .partitions
         .iter()
-        .filter(|p| ask.partitions.is_empty() || ask.partitions.contains(&p.name));
+        .filter(|p| ask.request.partitions.is_empty() || ask.request.partitions.contains(&p.name));
     for partition in partitions {
-        if ask.gpus == 0 {
+        if ask.request.gpus == 0 {
             if partition.gpus.is_empty() {
                 candidates.push(cpu_variant(ask, partition));
             }
@@ -197,7 +159,7 @@ fn gather(
 fn nothing(ask: &Ask, dropped: &[Considered]) -> PlanError {
     // The requested type's reasons first: they are the ones the user needs.
     let asked = |c: &&Considered| {
-        ask.gpu_type.as_deref().is_some_and(|t| {
+        ask.request.gpu_type.as_deref().is_some_and(|t| {
             c.strategy
                 .gpu_type
                 .as_deref()
@@ -277,10 +239,10 @@ struct Candidate {
 }
 
 fn describe(ask: &Ask) -> String {
-    match (ask.gpus, &ask.gpu_type) {
-        (0, _) => format!("a CPU-only job of {}", human(ask.time)),
-        (n, Some(t)) if t != "any" => format!("{n} x {t} for {}", human(ask.time)),
-        (n, _) => format!("{n} GPU(s) for {}", human(ask.time)),
+    match (ask.request.gpus, &ask.request.gpu_type) {
+        (0, _) => format!("a CPU-only job of {}", human(ask.request.time)),
+        (n, Some(t)) if t != "any" => format!("{n} x {t} for {}", human(ask.request.time)),
+        (n, _) => format!("{n} GPU(s) for {}", human(ask.request.time)),
     }
 }
 
@@ -329,12 +291,12 @@ fn wanted(
     partition: &Partition,
     pool: &GpuPool,
 ) -> Result<bool, String> {
-    let asked_type = ask.gpu_type.as_deref().filter(|t| *t != "any");
+    let asked_type = ask.request.gpu_type.as_deref().filter(|t| *t != "any");
     let wants_mig = ask.mig
         || asked_type == Some("mig")
-        || (ask.gpus == 1 && ask.vram_gb.is_some_and(|v| v <= 10));
+        || (ask.request.gpus == 1 && ask.request.vram_gb.is_some_and(|v| v <= 10));
     if is_mig(pool) {
-        return if ask.gpus == 1 && wants_mig {
+        return if ask.request.gpus == 1 && wants_mig {
             Ok(asked_type.is_none_or(|t| matches_type(pool, t)) || ask.mig)
         } else {
             Err("MIG slices serve one GPU of at most 10 GB (ask with --mig or --vram 10)".into())
@@ -352,7 +314,7 @@ fn wanted(
     }
     let exact = asked_type.is_some_and(|t| matches_type(pool, t));
     // The VRAM to match: asked for, else that of the requested type.
-    let need = ask.vram_gb.or_else(|| {
+    let need = ask.request.vram_gb.or_else(|| {
         asked_type.and_then(|t| {
             probed
                 .partitions
@@ -388,15 +350,20 @@ fn shares_gres_without_feature(probed: &Probed, partition: &Partition, pool: &Gp
 
 /// Node counts and GPUs per node that give exactly the GPUs asked for.
 fn topologies(ask: &Ask, pool: &GpuPool) -> Vec<(u32, u32)> {
-    let counts: Vec<u32> = match ask.nodes {
+    let counts: Vec<u32> = match ask.request.nodes {
         Some(n) => vec![n],
         None if ask.single_node => vec![1],
         None => vec![1, 2, 4],
     };
     counts
         .into_iter()
-        .filter(|&n| n > 0 && n <= pool.nodes && ask.gpus % n == 0 && ask.gpus / n <= pool.per_node)
-        .map(|n| (n, ask.gpus / n))
+        .filter(|&n| {
+            n > 0
+                && n <= pool.nodes
+                && ask.request.gpus % n == 0
+                && ask.request.gpus / n <= pool.per_node
+        })
+        .map(|n| (n, ask.request.gpus / n))
         .collect()
 }
 
@@ -416,29 +383,29 @@ fn within_limits(
     };
     if let Some(max) = cluster.max_gpus_per_user {
         let now = held(&|_| true);
-        if now + ask.gpus > max {
+        if now + ask.request.gpus > max {
             return Err(format!(
                 "you run {now} GPUs; {} more exceeds your limit of {max}",
-                ask.gpus
+                ask.request.gpus
             ));
         }
     }
     if let Some(max) = pool.max_per_user {
         let now = held(&|u| u.gpu_type == pool.gpu_type);
-        if now + ask.gpus > max {
+        if now + ask.request.gpus > max {
             return Err(format!(
                 "you run {now} {}; {} more exceeds the limit of {max}",
-                pool.gpu_type, ask.gpus
+                pool.gpu_type, ask.request.gpus
             ));
         }
     }
     if let Some(max) = partition.max_gpus_per_user {
         let now = held(&|u| u.partition == partition.name);
-        if now + ask.gpus > max {
+        if now + ask.request.gpus > max {
             return Err(format!(
                 "{} allows {max} GPUs per user; you would have {}",
                 partition.name,
-                now + ask.gpus
+                now + ask.request.gpus
             ));
         }
     }
@@ -481,8 +448,12 @@ fn strategy(
     let rate = pool.and_then(|p| p.su_per_gpu_hour).unwrap_or(0.0);
     #[allow(clippy::cast_precision_loss)]
     let service_units =
-        (f64::from(ask.gpus) * rate * ask.time as f64 / 3600.0 * 100.0).round() / 100.0;
-    let constraint = match (pool.and_then(|p| p.feature.clone()), &ask.constraint) {
+        (f64::from(ask.request.gpus) * rate * ask.request.time as f64 / 3600.0 * 100.0).round()
+            / 100.0;
+    let constraint = match (
+        pool.and_then(|p| p.feature.clone()),
+        &ask.request.constraint,
+    ) {
         (Some(f), Some(c)) => Some(format!("{f}&{c}")),
         (f, c) => f.or_else(|| c.clone()),
     };
@@ -494,14 +465,14 @@ fn strategy(
         gres: pool.and_then(|p| p.gres.clone()),
         nodes,
         gpus_per_node: per_node,
-        cpus: ask.cpus,
-        mem_mb: ask.mem_mb,
+        cpus: ask.request.cpus,
+        mem_mb: ask.request.mem_mb,
         time: timing.time,
         time_min: timing.time_min,
         segments: timing.segments,
         constraint,
-        account: ask.account.clone(),
-        exclude: ask.exclude.clone(),
+        account: ask.request.account.clone(),
+        exclude: ask.request.exclude.clone(),
         predicted_start: timing.start,
         service_units,
         why,
@@ -516,7 +487,7 @@ fn rejected(
     why: &str,
 ) -> Considered {
     let timing = Timing {
-        time: ask.time,
+        time: ask.request.time,
         time_min: None,
         segments: 1,
         start: None,
@@ -526,7 +497,7 @@ fn rejected(
         partition,
         Some(pool),
         1,
-        ask.gpus,
+        ask.request.gpus,
         timing,
         String::new(),
     );
@@ -557,7 +528,7 @@ fn gpu_variants(
     shape: &Shape,
     window: Option<&Window>,
 ) -> Vec<Candidate> {
-    let t = ask.time;
+    let t = ask.request.time;
     let max = shape.partition.max_time.unwrap_or(u64::MAX);
     let kind = &shape.pool.gpu_type;
     let what = if shape.nodes > 1 {
@@ -661,9 +632,9 @@ fn gpu_variants(
 fn cpu_variant(ask: &Ask, partition: &Partition) -> Candidate {
     let max = partition.max_time.unwrap_or(u64::MAX);
     let timing = Timing {
-        time: ask.time.min(max),
+        time: ask.request.time.min(max),
         time_min: None,
-        segments: segments_of(ask.time, max),
+        segments: segments_of(ask.request.time, max),
         start: None,
     };
     Candidate {
@@ -671,7 +642,7 @@ fn cpu_variant(ask: &Ask, partition: &Partition) -> Candidate {
             ask,
             partition,
             None,
-            ask.nodes.unwrap_or(1),
+            ask.request.nodes.unwrap_or(1),
             0,
             timing,
             format!("CPU-only on {}", partition.name),

@@ -161,7 +161,8 @@ pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
         Some(list) => hostlist::expand(list).map_err(|e| format!("--exclude: {e}"))?,
         None => Vec::new(),
     };
-    Ok(Ask {
+    let request = crate::records::Request {
+        id: String::new(),
         name: args.name.clone(),
         gpus: if args.mig { 1 } else { args.gpu },
         gpu_type: args
@@ -179,7 +180,6 @@ pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
             .map(parse_mem_mb)
             .transpose()
             .map_err(|e| format!("--mem: {e}"))?,
-        mig: args.mig,
         partitions: if args.partition.is_empty() {
             config.defaults.partition.iter().cloned().collect()
         } else {
@@ -188,9 +188,13 @@ pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
         account: args.account.clone().or(config.defaults.account.clone()),
         constraint: args.constraint.clone(),
         exclude,
-        single_node: args.single_node,
         command: args.run.clone(),
         ray: args.ray,
+    };
+    Ok(Ask {
+        request,
+        mig: args.mig,
+        single_node: args.single_node,
         max_strategies: args.max_strategies.max(1),
     })
 }

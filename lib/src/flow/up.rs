@@ -45,13 +45,13 @@ pub async fn plan_now(
 ) -> Result<Planned, Error> {
     eprintln!("{stage}: reading the queue on {host}…");
     let options = Options {
-        gpus: ask.gpus.clamp(1, 8),
-        account: ask.account.clone(),
+        gpus: ask.request.gpus.clamp(1, 8),
+        account: ask.request.account.clone(),
         test_only: true,
     };
     let snapshot = probe::run(conn, host, &options).await?;
     crate::session::warn_unread(stage, &snapshot);
-    let records = snapshot.records(profile, probe::shortest_window(Some(ask.time)));
+    let records = snapshot.records(profile, probe::shortest_window(Some(ask.request.time)));
     let probed = Probed::from_records(records.iter().map(|e| &e.record));
     let cluster =
         (probed.cluster.clone()).ok_or_else(|| Error::cluster("the probe found no cluster"))?;

@@ -22,22 +22,25 @@ fn probed(file: &str) -> Probed {
 
 fn ask(gpus: u32, time_h: u64) -> Ask {
     Ask {
-        name: "t".into(),
-        gpus,
-        gpu_type: None,
-        vram_gb: None,
-        time: time_h * 3600,
-        nodes: None,
-        cpus: None,
-        mem_mb: None,
+        request: Request {
+            id: String::new(),
+            name: "t".into(),
+            gpus,
+            gpu_type: None,
+            vram_gb: None,
+            time: time_h * 3600,
+            nodes: None,
+            cpus: None,
+            mem_mb: None,
+            partitions: vec![],
+            account: None,
+            constraint: None,
+            exclude: vec![],
+            command: None,
+            ray: false,
+        },
         mig: false,
-        partitions: vec![],
-        account: None,
-        constraint: None,
-        exclude: vec![],
         single_node: false,
-        command: None,
-        ray: false,
         max_strategies: DEFAULT_MAX_STRATEGIES,
     }
 }
@@ -96,7 +99,7 @@ fn a_full_a6000_partition_falls_back_to_compatible_types() {
     let p = probed("probe_a6000_full.ndjson");
     let now = p.cluster.as_ref().unwrap().now;
     let mut a = ask(4, 2);
-    a.gpu_type = Some("a6000".into());
+    a.request.gpu_type = Some("a6000".into());
     let (_, strategies) = super::plan(&a, &p, "r-2").unwrap();
     let kept = kept(&strategies);
     let first = kept[0];
@@ -140,7 +143,7 @@ fn a_full_a6000_partition_falls_back_to_compatible_types() {
 fn mig_only_for_one_small_gpu() {
     let p = probed("probe_busy.ndjson");
     let mut a = ask(1, 2);
-    a.vram_gb = Some(10);
+    a.request.vram_gb = Some(10);
     let (_, strategies) = super::plan(&a, &p, "r").unwrap();
     let kept = kept(&strategies);
     assert!(
@@ -202,11 +205,11 @@ fn per_user_limits_count_what_the_user_already_runs() {
         gpus: 3,
     }];
     let mut a = ask(2, 1);
-    a.gpu_type = Some("h200".into());
+    a.request.gpu_type = Some("h200".into());
     a.max_strategies = 100;
     let err = super::plan(&a, &p, "r").unwrap_err().to_string();
     assert!(err.starts_with("no partition can run 2 x h200 for 1 h: h200 in gpu-h200: you run 3 h200; 2 more exceeds the limit of 4"), "{err}");
-    a.gpus = 1;
+    a.request.gpus = 1;
     assert!(
         super::plan(&a, &p, "r").is_ok(),
         "one more fits under the limit"
@@ -225,7 +228,7 @@ fn per_user_limits_count_what_the_user_already_runs() {
 fn identical_specs_merge_into_one_multi_partition_job() {
     let p = probed("probe_busy.ndjson");
     let mut a = ask(1, 1);
-    a.gpu_type = Some("a100".into());
+    a.request.gpu_type = Some("a100".into());
     a.max_strategies = 100;
     let (_, strategies) = super::plan(&a, &p, "r").unwrap();
     let a80: Vec<&Strategy> = strategies
