@@ -7,6 +7,7 @@
 
 use crate::backfill::{self, Timeline};
 use crate::cluster::{Cluster, GpuPool};
+use crate::plan::Probed;
 use crate::profile::Profile;
 use crate::records::{self, Envelope, Record, WindowSource};
 use crate::remote::batch::{Batch, Reply};
@@ -313,11 +314,10 @@ impl Snapshot {
         })
     }
 
-    /// The records of this snapshot, in pipeline order: `cluster`, a `warning` when rows
-    /// were skipped, then each `partition`
-    /// (CPU partitions too, with no GPUs) followed by its `window`s, holes of at least
-    /// `shortest` seconds (see [`shortest_window`]).
-    pub fn records(&self, profile: &Profile, shortest: u64) -> Vec<Envelope> {
+    /// What this snapshot says for the planner: the cluster, every partition (CPU
+    /// partitions too, with no GPUs) and the backfill windows, holes of at least `shortest`
+    /// seconds (see [`shortest_window`]).
+    pub fn probed(&self, profile: &Profile, shortest: u64) -> Probed {
         let cluster = Cluster::build(&self.nodes, &self.partitions, profile);
         let account = self.shares.first().map(|s| s.account.as_str());
         let timelines = backfill::timelines(
@@ -328,23 +328,26 @@ impl Snapshot {
             &self.user,
             account,
         );
-        let mut out = vec![Envelope::new(Record::Cluster(records::Cluster {
-            host: self.host.clone(),
-            profile: profile.name.clone(),
-            user: self.user.clone(),
-            now: self.clock.now,
-            utc_offset: self.clock.utc_offset,
-            fairshare: self.shares.first().and_then(|s| s.fairshare),
-            running: self.usage(&cluster),
-            max_gpus_per_user: profile.max_gpus_per_user,
-            slurm_version: self.slurm,
-        }))];
-        out.extend(self.warning().map(|w| Envelope::new(Record::Warning(w))));
+        let mut probed = Probed {
+            cluster: Some(records::Cluster {
+                host: self.host.clone(),
+                profile: profile.name.clone(),
+                user: self.user.clone(),
+                now: self.clock.now,
+                utc_offset: self.clock.utc_offset,
+                fairshare: self.shares.first().and_then(|s| s.fairshare),
+                running: self.usage(&cluster),
+                max_gpus_per_user: profile.max_gpus_per_user,
+                slurm_version: self.slurm,
+            }),
+            partitions: Vec::new(),
+            windows: Vec::new(),
+        };
         for partition in &cluster.partitions {
             let max_time = partition
                 .max_time
                 .map(crate::slurm::time::Walltime::as_secs);
-            out.push(Envelope::new(Record::Partition(records::Partition {
+            probed.partitions.push(records::Partition {
                 name: partition.name.clone(),
                 max_time,
                 max_gpus_per_user: partition.max_gpus_per_user,
@@ -353,7 +356,7 @@ impl Snapshot {
                     .iter()
                     .map(|p| pool_record(p, profile))
                     .collect(),
-            })));
+            });
             for pool in &partition.gpus {
                 let nodes: Vec<&Timeline> = timelines
                     .iter()
@@ -365,7 +368,7 @@ impl Snapshot {
                 for (count, gpus) in shapes(pool) {
                     if let Some(fit) = backfill::fit(&nodes, count, gpus, self.clock.now, shortest)
                     {
-                        out.push(Envelope::new(Record::Window(records::Window {
+                        probed.windows.push(records::Window {
                             partition: partition.name.clone(),
                             gpu_type: pool.kind.clone(),
                             nodes: u32::try_from(count).unwrap_or(u32::MAX),
@@ -373,7 +376,7 @@ impl Snapshot {
                             start: fit.start,
                             max_walltime: cap(fit.max_walltime, max_time),
                             source: WindowSource::Model,
-                        })));
+                        });
                     }
                 }
             }
@@ -388,7 +391,7 @@ impl Snapshot {
                     .next()
                     .and_then(|g| g.parse().ok())
                     .unwrap_or(1);
-                out.push(Envelope::new(Record::Window(records::Window {
+                probed.windows.push(records::Window {
                     partition: partition.name.clone(),
                     gpu_type: partition
                         .gpus
@@ -404,8 +407,36 @@ impl Snapshot {
                     },
                     max_walltime: (b.lo_minutes > 0).then_some(b.lo_minutes * 60),
                     source: WindowSource::TestOnly,
-                })));
+                });
             }
+        }
+        probed
+    }
+
+    /// The records of this snapshot, in pipeline order: `cluster`, a `warning` when rows
+    /// were skipped, then each `partition` followed by its `window`s (see
+    /// [`Snapshot::probed`]).
+    pub fn records(&self, profile: &Profile, shortest: u64) -> Vec<Envelope> {
+        let Probed {
+            cluster,
+            partitions,
+            windows,
+        } = self.probed(profile, shortest);
+        let mut out: Vec<Envelope> = cluster
+            .map(Record::Cluster)
+            .into_iter()
+            .map(Envelope::new)
+            .collect();
+        out.extend(self.warning().map(|w| Envelope::new(Record::Warning(w))));
+        for partition in partitions {
+            let name = partition.name.clone();
+            out.push(Envelope::new(Record::Partition(partition)));
+            out.extend(
+                windows
+                    .iter()
+                    .filter(|w| w.partition == name)
+                    .map(|w| Envelope::new(Record::Window(w.clone()))),
+            );
         }
         out
     }

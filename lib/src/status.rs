@@ -4,7 +4,6 @@
 use crate::cluster::Cluster;
 use crate::plan::human;
 use crate::probe::{self, Snapshot};
-use crate::records::Record;
 use crate::session::Session;
 use crate::site_tools;
 use crate::style::{Tone, paint};
@@ -143,14 +142,7 @@ pub fn assemble(
     let accounts = site_tools::parse_allocations(&site[0].stdout).unwrap_or_default();
     let quotas = site_tools::parse_hdquota(&site[1].stdout).unwrap_or_default();
     let cluster = Cluster::build(&snapshot.nodes, &snapshot.partitions, profile);
-    let windows: Vec<crate::records::Window> = snapshot
-        .records(profile, probe::MIN_JOB_SECS)
-        .into_iter()
-        .filter_map(|e| match e.record {
-            Record::Window(w) => Some(w),
-            _ => None,
-        })
-        .collect();
+    let windows = snapshot.probed(profile, probe::MIN_JOB_SECS).windows;
     let mine: Vec<crate::slurm::parse::squeue::Job> = snapshot
         .jobs
         .iter()

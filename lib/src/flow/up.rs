@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::flow::watch::{self, Outcome, Target};
 use crate::plan::request_id;
-use crate::plan::{self, Probed};
+use crate::plan::{self};
 use crate::probe::{self, Options};
 use crate::remote::transport::run_batch;
 use crate::session::Session;
@@ -51,8 +51,7 @@ pub async fn plan_now(
     };
     let snapshot = probe::run(conn, host, &options).await?;
     crate::session::warn_unread(stage, &snapshot);
-    let records = snapshot.records(profile, probe::shortest_window(Some(ask.request.time)));
-    let probed = Probed::from_records(records.iter().map(|e| &e.record));
+    let probed = snapshot.probed(profile, probe::shortest_window(Some(ask.request.time)));
     let cluster =
         (probed.cluster.clone()).ok_or_else(|| Error::cluster("the probe found no cluster"))?;
     let id = request_id(cluster.now).map_err(Error::internal)?;
