@@ -1,34 +1,13 @@
 //! The cluster model: partitions and their GPUs, discovered from `sinfo` and
 //! `scontrol show partition` (so rv works on any Slurm cluster), with what only the site
-//! profile knows attached (VRAM, service-unit rates, per-user limits).
+//! profile knows attached (VRAM, service-unit rates, per-user limits). Its GPU pools are
+//! the [`GpuPool`]s of the `partition` records.
 
 use crate::profile::Profile;
+use crate::records::GpuPool;
 use crate::slurm::parse::scontrol;
 use crate::slurm::parse::sinfo::Node;
 use crate::slurm::time::Walltime;
-
-/// GPUs of one kind with the same count per node, in one partition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct GpuPool {
-    /// rv's name for the kind (`a100-80`), or the GRES type when the profile does not know it.
-    pub kind: String,
-    /// The GRES type to ask Slurm for (`a100`); `None` for untyped GPUs.
-    pub gres: Option<String>,
-    /// The node feature that selects this kind where kinds share a GRES type.
-    pub feature: Option<String>,
-    /// GPUs per node.
-    pub per_node: u32,
-    /// Nodes.
-    pub nodes: u32,
-    /// GPUs in all.
-    pub total: u32,
-    /// GPUs idle on nodes that accept jobs (`None` when usage was not read).
-    pub free: Option<u32>,
-    /// Memory per GPU in GB, from the profile.
-    pub vram_gb: Option<u32>,
-    /// Service units per GPU-hour, from the profile.
-    pub su_per_gpu_hour: Option<f64>,
-}
 
 /// A partition.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -98,9 +77,10 @@ impl Cluster {
     }
 }
 
-/// Groups a partition's nodes into pools of (kind, GPUs per node).
+/// Groups a partition's nodes into pools of (kind, GPUs per node). A pool's free count is
+/// 0 unless every node of it said how many GPUs it uses.
 fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
-    let mut pools: Vec<GpuPool> = Vec::new();
+    let mut pools: Vec<(GpuPool, Option<u32>)> = Vec::new();
     for node in nodes {
         for gpus in &node.gpus {
             let kind = gpus
@@ -126,28 +106,38 @@ fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
             });
             match pools
                 .iter_mut()
-                .find(|p| p.kind == name && p.per_node == gpus.count)
+                .find(|(p, _)| p.gpu_type == name && p.per_node == gpus.count)
             {
-                Some(pool) => {
+                Some((pool, pool_free)) => {
                     pool.nodes += 1;
                     pool.total += gpus.count;
-                    pool.free = pool.free.zip(free).map(|(a, b)| a + b);
+                    *pool_free = pool_free.zip(free).map(|(a, b)| a + b);
                 }
-                None => pools.push(GpuPool {
-                    kind: name,
-                    gres: gpus.kind.clone(),
-                    feature: kind.and_then(|k| k.feature.clone()),
-                    per_node: gpus.count,
-                    nodes: 1,
-                    total: gpus.count,
+                None => pools.push((
+                    GpuPool {
+                        max_per_user: profile.kind_named(&name).and_then(|k| k.max_per_user),
+                        gpu_type: name,
+                        gres: gpus.kind.clone(),
+                        feature: kind.and_then(|k| k.feature.clone()),
+                        per_node: gpus.count,
+                        nodes: 1,
+                        total: gpus.count,
+                        free: 0,
+                        vram_gb: kind.map(|k| k.vram_gb),
+                        su_per_gpu_hour: kind.map(|k| k.su_per_gpu_hour),
+                    },
                     free,
-                    vram_gb: kind.map(|k| k.vram_gb),
-                    su_per_gpu_hour: kind.map(|k| k.su_per_gpu_hour),
-                }),
+                )),
             }
         }
     }
     pools
+        .into_iter()
+        .map(|(pool, free)| GpuPool {
+            free: free.unwrap_or(0),
+            ..pool
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -190,16 +180,18 @@ mod tests {
         let a80 = &cluster.partition("gpu-a100-80").unwrap().gpus;
         assert_eq!(a80.len(), 1);
         assert_eq!(
-            (a80[0].kind.as_str(), a80[0].total, a80[0].free),
-            ("a100-80", 16, Some(8)),
+            (a80[0].gpu_type.as_str(), a80[0].total, a80[0].free),
+            ("a100-80", 16, 8),
             "the drained node has none free"
         );
         assert_eq!(a80[0].feature.as_deref(), Some("a100_80gb"));
         assert_eq!(a80[0].su_per_gpu_hour, Some(508.89));
         let umbrella = &cluster.partition("gpu").unwrap().gpus;
-        let kinds: Vec<(&str, Option<u32>)> =
-            umbrella.iter().map(|p| (p.kind.as_str(), p.free)).collect();
-        assert_eq!(kinds, [("a100-40", Some(5)), ("a100-80", Some(8))]);
+        let kinds: Vec<(&str, u32)> = umbrella
+            .iter()
+            .map(|p| (p.gpu_type.as_str(), p.free))
+            .collect();
+        assert_eq!(kinds, [("a100-40", 5), ("a100-80", 8)]);
     }
 
     #[test]
@@ -216,11 +208,11 @@ mod tests {
         let cluster = Cluster::build(&nodes, &parts, &Profile::generic());
         let gpus = &cluster.partitions[0].gpus;
         assert_eq!(
-            (gpus[0].kind.as_str(), gpus[0].free, gpus[0].vram_gb),
-            ("gpu", Some(3), None)
+            (gpus[0].gpu_type.as_str(), gpus[0].free, gpus[0].vram_gb),
+            ("gpu", 3, None)
         );
         assert_eq!(
-            (gpus[1].kind.as_str(), gpus[1].gres.as_deref()),
+            (gpus[1].gpu_type.as_str(), gpus[1].gres.as_deref()),
             ("l40s", Some("l40s"))
         );
         assert_eq!(cluster.partitions[0].max_time, None);

@@ -6,7 +6,7 @@
 //! script. Everything after that is pure: [`Snapshot::records`] turns it into NDJSON records.
 
 use crate::backfill::{self, Timeline};
-use crate::cluster::{Cluster, GpuPool};
+use crate::cluster::Cluster;
 use crate::plan::Probed;
 use crate::profile::Profile;
 use crate::records::{self, Envelope, Record, WindowSource};
@@ -351,11 +351,7 @@ impl Snapshot {
                 name: partition.name.clone(),
                 max_time,
                 max_gpus_per_user: partition.max_gpus_per_user,
-                gpus: partition
-                    .gpus
-                    .iter()
-                    .map(|p| pool_record(p, profile))
-                    .collect(),
+                gpus: partition.gpus.clone(),
             });
             for pool in &partition.gpus {
                 let nodes: Vec<&Timeline> = timelines
@@ -370,7 +366,7 @@ impl Snapshot {
                     {
                         probed.windows.push(records::Window {
                             partition: partition.name.clone(),
-                            gpu_type: pool.kind.clone(),
+                            gpu_type: pool.gpu_type.clone(),
                             nodes: u32::try_from(count).unwrap_or(u32::MAX),
                             gpus_per_node: gpus,
                             start: fit.start,
@@ -396,7 +392,7 @@ impl Snapshot {
                     gpu_type: partition
                         .gpus
                         .first()
-                        .map(|p| p.kind.clone())
+                        .map(|p| p.gpu_type.clone())
                         .unwrap_or_default(),
                     nodes: 1,
                     gpus_per_node: gpus,
@@ -463,7 +459,7 @@ impl Snapshot {
                             .any(|g| g.kind.is_none() || g.kind == pool.gres)
                     })
                 })
-                .map_or_else(|| "gpu".to_owned(), |p| p.kind.clone());
+                .map_or_else(|| "gpu".to_owned(), |p| p.gpu_type.clone());
             match usage
                 .iter_mut()
                 .find(|u| u.partition == job.partition && u.gpu_type == kind)
@@ -481,7 +477,7 @@ impl Snapshot {
 }
 
 /// Whether `node` carries the GPUs of `pool` (a partition may mix kinds).
-fn pool_has_node(pool: &GpuPool, nodes: &[Node], node: &str, profile: &Profile) -> bool {
+fn pool_has_node(pool: &records::GpuPool, nodes: &[Node], node: &str, profile: &Profile) -> bool {
     nodes.iter().find(|n| n.name == node).is_some_and(|n| {
         n.gpus.iter().any(|g| {
             g.count == pool.per_node
@@ -489,14 +485,14 @@ fn pool_has_node(pool: &GpuPool, nodes: &[Node], node: &str, profile: &Profile) 
                 && g.kind
                     .as_deref()
                     .and_then(|k| profile.kind_of(k, &n.features))
-                    .is_none_or(|k| k.name == pool.kind)
+                    .is_none_or(|k| k.name == pool.gpu_type)
         })
     })
 }
 
 /// The shapes a window is computed for: 1, 2, 4, … GPUs per node up to the node's count,
 /// on 1, 2 or 4 nodes where the pool has them.
-fn shapes(pool: &GpuPool) -> Vec<(usize, u32)> {
+fn shapes(pool: &records::GpuPool) -> Vec<(usize, u32)> {
     let mut per_node: Vec<u32> = std::iter::successors(Some(1u32), |g| g.checked_mul(2))
         .take_while(|&g| g <= pool.per_node)
         .collect();
@@ -514,21 +510,6 @@ fn cap(room: Option<u64>, limit: Option<u64>) -> Option<u64> {
     match (room, limit) {
         (Some(r), Some(l)) => Some(r.min(l)),
         (r, l) => r.or(l),
-    }
-}
-
-fn pool_record(p: &GpuPool, profile: &Profile) -> records::GpuPool {
-    records::GpuPool {
-        gpu_type: p.kind.clone(),
-        gres: p.gres.clone(),
-        feature: p.feature.clone(),
-        per_node: p.per_node,
-        nodes: p.nodes,
-        total: p.total,
-        free: p.free.unwrap_or(0),
-        vram_gb: p.vram_gb,
-        su_per_gpu_hour: p.su_per_gpu_hour,
-        max_per_user: profile.kind_named(&p.kind).and_then(|k| k.max_per_user),
     }
 }
 
@@ -687,16 +668,17 @@ mod tests {
 
     #[test]
     fn shapes_double_up_to_the_node() {
-        let pool = |per_node, nodes| GpuPool {
-            kind: "x".into(),
+        let pool = |per_node, nodes| records::GpuPool {
+            gpu_type: "x".into(),
             gres: None,
             feature: None,
             per_node,
             nodes,
             total: per_node * nodes,
-            free: None,
+            free: 0,
             vram_gb: None,
             su_per_gpu_hour: None,
+            max_per_user: None,
         };
         assert_eq!(
             shapes(&pool(8, 2)),

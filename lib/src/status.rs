@@ -81,11 +81,11 @@ pub fn gpu_kinds(cluster: &Cluster, windows: &[crate::records::Window], now: i64
         }
         seen.extend(p.nodes.iter().map(String::as_str));
         for pool in &p.gpus {
-            let i = match out.iter().position(|k| k.gpu_type == pool.kind) {
+            let i = match out.iter().position(|k| k.gpu_type == pool.gpu_type) {
                 Some(i) => i,
                 None => {
                     out.push(GpuKind {
-                        gpu_type: pool.kind.clone(),
+                        gpu_type: pool.gpu_type.clone(),
                         total: 0,
                         free: 0,
                         su_per_gpu_hour: pool.su_per_gpu_hour,
@@ -95,7 +95,7 @@ pub fn gpu_kinds(cluster: &Cluster, windows: &[crate::records::Window], now: i64
                 }
             };
             out[i].total += pool.total;
-            out[i].free += pool.free.unwrap_or(0);
+            out[i].free += pool.free;
         }
     }
     for k in &mut out {

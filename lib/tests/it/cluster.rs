@@ -68,19 +68,31 @@ async fn model_of_the_testbed_matches_its_configuration() {
         assert_eq!(pools.len(), 1, "{partition}: {pools:?}");
         let pool = &pools[0];
         assert_eq!(
-            (pool.kind.as_str(), pool.per_node, pool.nodes, pool.total),
+            (
+                pool.gpu_type.as_str(),
+                pool.per_node,
+                pool.nodes,
+                pool.total
+            ),
             (kind, per_node, 2, 2 * per_node),
             "{partition}"
         );
         assert_eq!(pool.su_per_gpu_hour, Some(rate), "{partition}");
-        assert!(pool.free.is_some_and(|f| f <= pool.total));
+        assert!(pool.free <= pool.total);
     }
+    // Every GPU node said what it uses, so the free counts above are read, not defaulted.
+    assert!(
+        nodes
+            .iter()
+            .filter(|n| !n.gpus.is_empty())
+            .all(|n| n.gpus_used.is_some())
+    );
     let umbrella: Vec<(&str, u32)> = cluster
         .partition("gpu")
         .unwrap()
         .gpus
         .iter()
-        .map(|p| (p.kind.as_str(), p.total))
+        .map(|p| (p.gpu_type.as_str(), p.total))
         .collect();
     assert_eq!(
         umbrella.len(),
