@@ -2,14 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use crate::records::{Envelope, Record, SyncRecord};
 use crate::sync::{self, Options};
 
-use super::{Error, Kind, Local, Run, Session, print_records};
+use super::{Error, Local, Run, Session, print_records};
 use crate::flow::sync::{default_dest, pull, push};
 
 /// Push and pull project files over the SSH connection.
@@ -153,7 +152,8 @@ fn emit(result: Result<SyncRecord, Error>) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `watch`: a push now, then one after every burst of changes.
+/// `watch`: a push now, then one after every burst of changes, each pushed record printed
+/// (a closed stdout ends it).
 fn watch(
     ctx: &Session,
     root: &Path,
@@ -161,55 +161,8 @@ fn watch(
     delete: bool,
     debounce: u64,
 ) -> Result<ExitCode, Error> {
-    use notify::Watcher;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx)
-        .map_err(|e| Error::internal(format!("cannot watch files: {e}")))?;
-    watcher
-        .watch(root, notify::RecursiveMode::Recursive)
-        .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;
-    let options = Options {
-        delete,
-        dry_run: false,
-    };
-    let dest = match remote {
-        Some(r) => r.to_owned(),
-        None => ctx
-            .remote(async |conn| default_dest(ctx, conn, root).await)?
-            .code(),
-    };
-    eprintln!("rv-sync: watching {} (Ctrl-C stops)", root.display());
-    loop {
-        let pushed = ctx.remote(async |_| push(ctx, root, &dest, options).await);
-        match pushed {
-            Ok(record) => {
-                if !print_records([&Envelope::new(Record::Sync(record))]).unwrap_or(false) {
-                    return Ok(ExitCode::SUCCESS);
-                }
-            }
-            // A failed push is retried on the next change.
-            Err(e) => eprintln!("rv-sync: warning: {e}"),
-        }
-        // Wait for a change that matters, then for quiet.
-        loop {
-            match rx.recv() {
-                Ok(Ok(event)) if relevant(root, &event) => break,
-                Ok(_) => {}
-                Err(_) => return Err(Error::said(Kind::Internal)),
-            }
-        }
-        while rx.recv_timeout(Duration::from_millis(debounce)).is_ok() {}
-    }
-}
-
-/// Whether a file event can change what a push sends: not git's own bookkeeping, not an
-/// access.
-fn relevant(root: &Path, event: &notify::Event) -> bool {
-    if matches!(event.kind, notify::EventKind::Access(_)) {
-        return false;
-    }
-    event.paths.iter().any(|p| {
-        let rel = p.strip_prefix(root).unwrap_or(p);
-        !rel.components().any(|c| c.as_os_str() == ".git")
-    })
+    crate::flow::sync::watch(ctx, root, remote, delete, debounce, |record| {
+        print_records([&Envelope::new(Record::Sync(record))]).unwrap_or(false)
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

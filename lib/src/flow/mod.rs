@@ -3,6 +3,7 @@
 //! happens next (plan then submit then watch; follow a log to its end; list your jobs).
 //! They return data and [`Error`](crate::error::Error)s; the commands print.
 
+pub mod forward;
 pub mod jobs;
 pub mod logs;
 pub mod notify;

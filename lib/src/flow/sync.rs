@@ -190,3 +190,69 @@ pub async fn rsync(args: &[OsString]) -> Result<sync::Moved, Error> {
     }
     Ok(sync::parse_output(&out))
 }
+
+/// A push of `root` now, then one after every burst of changes (quiet for `debounce` ms),
+/// each pushed record handed to `pushed`, until it returns false. A failed push is warned
+/// about and retried on the next change.
+pub fn watch(
+    ctx: &Session,
+    root: &Path,
+    remote: Option<&str>,
+    delete: bool,
+    debounce: u64,
+    mut pushed: impl FnMut(SyncRecord) -> bool,
+) -> Result<(), Error> {
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx)
+        .map_err(|e| Error::internal(format!("cannot watch files: {e}")))?;
+    watcher
+        .watch(root, notify::RecursiveMode::Recursive)
+        .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;
+    let options = Options {
+        delete,
+        dry_run: false,
+    };
+    let dest = match remote {
+        Some(r) => r.to_owned(),
+        None => ctx
+            .remote(async |conn| default_dest(ctx, conn, root).await)?
+            .code(),
+    };
+    eprintln!("rv-sync: watching {} (Ctrl-C stops)", root.display());
+    loop {
+        match ctx.remote(async |_| push(ctx, root, &dest, options).await) {
+            Ok(record) => {
+                if !pushed(record) {
+                    return Ok(());
+                }
+            }
+            // A failed push is retried on the next change.
+            Err(e) => eprintln!("rv-sync: warning: {e}"),
+        }
+        // Wait for a change that matters, then for quiet.
+        loop {
+            match rx.recv() {
+                Ok(Ok(event)) if relevant(root, &event) => break,
+                Ok(_) => {}
+                Err(_) => return Err(Error::said(crate::error::Kind::Internal)),
+            }
+        }
+        while rx
+            .recv_timeout(std::time::Duration::from_millis(debounce))
+            .is_ok()
+        {}
+    }
+}
+
+/// Whether a file event can change what a push sends: not git's own bookkeeping, not an
+/// access.
+fn relevant(root: &Path, event: &notify::Event) -> bool {
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return false;
+    }
+    event.paths.iter().any(|p| {
+        let rel = p.strip_prefix(root).unwrap_or(p);
+        !rel.components().any(|c| c.as_os_str() == ".git")
+    })
+}
