@@ -6,7 +6,7 @@ use clap::Parser;
 
 use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
-use crate::submit::{self, Recorded};
+use crate::submit::{self};
 
 use super::{Error, Input, Kind, Local, Run, Session};
 
@@ -70,19 +70,13 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(p) => p,
         Err(e) => return Err(Error::usage(format!("--env: {e}"))),
     };
-    // Recorded before anything is submitted, so a crash cannot lose track of the jobs.
-    let mut record = Recorded {
-        host: cluster.host.clone(),
-        request: request.clone(),
-        strategies: strategies.clone(),
-        scratch: paths.scratch.clone(),
-        submissions: Vec::new(),
-    };
-    record.save(&ctx.state).map_err(|e| {
-        Error::internal(format!(
-            "cannot record the request locally (nothing submitted): {e}"
-        ))
-    })?;
+    let mut record = crate::flow::up::record_before_submitting(
+        &ctx,
+        &cluster.host,
+        &request,
+        &strategies,
+        &paths,
+    )?;
     let reply = ctx
         .remote(async |c| Ok(run_batch(c, &prepared.batch).await?))
         .map_err(|e| e.context_after("any job that was submitted keeps its claim gate"))?;

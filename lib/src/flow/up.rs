@@ -3,10 +3,11 @@
 
 use crate::error::Error;
 use crate::flow::watch::{self, Outcome, Target};
-use crate::plan::request_id;
-use crate::plan::{self};
+use crate::plan::{self, request_id};
 use crate::probe::{self, Options};
+use crate::records::{Request, Strategy};
 use crate::remote::transport::run_batch;
+use crate::script::Paths;
 use crate::session::Session;
 use crate::submit::{self, Recorded};
 use std::time::Duration;
@@ -79,6 +80,30 @@ pub struct Submit<'a> {
     pub keep: bool,
 }
 
+/// Records `request` and its `strategies` locally before anything is submitted, so a crash
+/// cannot lose track of the jobs: the record, its submissions to be filled in.
+pub fn record_before_submitting(
+    ctx: &Session,
+    host: &str,
+    request: &Request,
+    strategies: &[Strategy],
+    paths: &Paths,
+) -> Result<Recorded, Error> {
+    let record = Recorded {
+        host: host.to_owned(),
+        request: request.clone(),
+        strategies: strategies.to_vec(),
+        scratch: paths.scratch.clone(),
+        submissions: Vec::new(),
+    };
+    record.save(&ctx.state).map_err(|e| {
+        Error::internal(format!(
+            "cannot record the request locally (nothing submitted): {e}"
+        ))
+    })?;
+    Ok(record)
+}
+
 /// Records the request locally, submits every kept strategy in one round trip, and
 /// watches until one job wins (the others cancelled), all end, or the user stops it.
 pub async fn submit_and_follow(
@@ -94,18 +119,7 @@ pub async fn submit_and_follow(
     let paths = ctx.paths(&planned.user);
     let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)
         .map_err(Error::cluster)?;
-    let mut record = Recorded {
-        host: host.to_owned(),
-        request: request.clone(),
-        strategies: kept.clone(),
-        scratch: paths.scratch.clone(),
-        submissions: Vec::new(),
-    };
-    record.save(&ctx.state).map_err(|e| {
-        Error::internal(format!(
-            "cannot record the request locally (nothing submitted): {e}"
-        ))
-    })?;
+    let mut record = record_before_submitting(ctx, host, request, &kept, &paths)?;
     let reply = run_batch(conn, &prepared.batch).await?;
     let submissions = prepared.submissions(&reply);
     record.submissions.clone_from(&submissions);
