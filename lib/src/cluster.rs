@@ -1,39 +1,15 @@
 //! The cluster model: partitions and their GPUs, discovered from `sinfo` and
 //! `scontrol show partition` (so rv works on any Slurm cluster), with what only the site
-//! profile knows attached (VRAM, service-unit rates, per-user limits). Its GPU pools are
-//! the [`GpuPool`]s of the `partition` records.
+//! profile knows attached (VRAM, service-unit rates, per-user limits). Its partitions are
+//! the `partition` records ([`Partition`]), with their nodes.
 
 use crate::profile::Profile;
-use crate::records::GpuPool;
+use crate::records::{GpuPool, Partition};
 use crate::slurm::parse::scontrol;
 use crate::slurm::parse::sinfo::Node;
-use crate::slurm::time::Walltime;
-
-/// A partition.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Partition {
-    /// Its name.
-    pub name: String,
-    /// Whether jobs without `-p` land here.
-    pub default: bool,
-    /// Whether it runs jobs.
-    pub up: bool,
-    /// The longest walltime (`None`: unlimited).
-    pub max_time: Option<Walltime>,
-    /// The walltime of jobs that ask for none.
-    pub default_time: Option<Walltime>,
-    /// Its nodes.
-    pub nodes: Vec<String>,
-    /// Its GPUs; empty for a CPU partition.
-    pub gpus: Vec<GpuPool>,
-    /// GPUs one user may run here at once, from the profile.
-    pub max_gpus_per_user: Option<u32>,
-    /// Billing weights, as Slurm prints them, if set.
-    pub billing_weights: Option<String>,
-}
 
 /// The whole cluster.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     /// The profile in use.
     pub profile: String,
@@ -54,14 +30,10 @@ impl Cluster {
                     .collect();
                 Partition {
                     name: p.name.clone(),
-                    default: p.default,
-                    up: p.up,
                     max_time: p.max_time,
-                    default_time: p.default_time,
-                    nodes: p.nodes.clone(),
-                    gpus: pools(&members, profile),
                     max_gpus_per_user: profile.partition_limits.get(&p.name).copied(),
-                    billing_weights: p.billing_weights.clone(),
+                    gpus: pools(&members, profile),
+                    nodes: p.nodes.clone(),
                 }
             })
             .collect();

@@ -5,6 +5,7 @@
 //! is pure: the same records and request give the same plan.
 
 use crate::records::{self, Cluster, GpuPool, Partition, Request, Strategy, Window, WindowSource};
+use crate::slurm::time::Walltime;
 
 /// The shortest segment rv submits.
 pub const MIN_SEGMENT_SECS: u64 = 30 * 60;
@@ -529,7 +530,7 @@ fn gpu_variants(
     window: Option<&Window>,
 ) -> Vec<Candidate> {
     let t = ask.request.time;
-    let max = shape.partition.max_time.unwrap_or(u64::MAX);
+    let max = shape.partition.max_time.map_or(u64::MAX, Walltime::as_secs);
     let kind = &shape.pool.gpu_type;
     let what = if shape.nodes > 1 {
         format!("{} nodes x {} {kind}", shape.nodes, shape.per_node)
@@ -630,7 +631,7 @@ fn gpu_variants(
 }
 
 fn cpu_variant(ask: &Ask, partition: &Partition) -> Candidate {
-    let max = partition.max_time.unwrap_or(u64::MAX);
+    let max = partition.max_time.map_or(u64::MAX, Walltime::as_secs);
     let timing = Timing {
         time: ask.request.time.min(max),
         time_min: None,

@@ -19,7 +19,7 @@ use crate::slurm::parse::sinfo::{self, Node};
 use crate::slurm::parse::squeue::{self, Job};
 use crate::slurm::parse::version::{self, SlurmVersion};
 use crate::slurm::parse::{Unread, gres, sshare};
-use crate::slurm::time::Clock;
+use crate::slurm::time::{Clock, Walltime};
 use crate::util::quote;
 
 /// The shortest job a window is computed for unless the job is shorter (see
@@ -344,15 +344,7 @@ impl Snapshot {
             windows: Vec::new(),
         };
         for partition in &cluster.partitions {
-            let max_time = partition
-                .max_time
-                .map(crate::slurm::time::Walltime::as_secs);
-            probed.partitions.push(records::Partition {
-                name: partition.name.clone(),
-                max_time,
-                max_gpus_per_user: partition.max_gpus_per_user,
-                gpus: partition.gpus.clone(),
-            });
+            let max_time = partition.max_time.map(Walltime::as_secs);
             for pool in &partition.gpus {
                 let nodes: Vec<&Timeline> = timelines
                     .iter()
@@ -406,6 +398,7 @@ impl Snapshot {
                 });
             }
         }
+        probed.partitions = cluster.partitions;
         probed
     }
 

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::slurm::parse::version::SlurmVersion;
+use crate::slurm::time::Walltime;
 
 /// The schema version this rv writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -128,17 +129,21 @@ pub struct GpuPool {
     pub max_per_user: Option<u32>,
 }
 
-/// `partition`: a partition and its GPUs.
+/// `partition`: a partition and its GPUs; the cluster model is made of these.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Partition {
     /// Its name.
     pub name: String,
-    /// Its longest walltime in seconds (`null`: unlimited).
-    pub max_time: Option<u64>,
+    /// Its longest walltime, in seconds in JSON (`null`: unlimited).
+    pub max_time: Option<Walltime>,
     /// GPUs one user may run here at once, if capped.
     pub max_gpus_per_user: Option<u32>,
     /// Its GPUs by kind.
     pub gpus: Vec<GpuPool>,
+    /// Its nodes. Known to the process that probed; not carried in the record (a stage
+    /// after `rv-probe` sees none).
+    #[serde(skip)]
+    pub nodes: Vec<String>,
 }
 
 /// Where a window estimate came from.

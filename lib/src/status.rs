@@ -67,7 +67,7 @@ pub struct GpuKind {
 /// a partition whose nodes were all seen already (an umbrella such as `gpu`) skipped, so
 /// each node counts once.
 pub fn gpu_kinds(cluster: &Cluster, windows: &[crate::records::Window], now: i64) -> Vec<GpuKind> {
-    let mut parts: Vec<&crate::cluster::Partition> = cluster
+    let mut parts: Vec<&crate::records::Partition> = cluster
         .partitions
         .iter()
         .filter(|p| !p.gpus.is_empty())

@@ -47,7 +47,7 @@ async fn model_of_the_testbed_matches_its_configuration() {
             "gpu"
         ]
     );
-    assert!(cluster.partition("standard").unwrap().default);
+    assert!(parts.iter().find(|p| p.name == "standard").unwrap().default);
     assert!(cluster.partition("standard").unwrap().gpus.is_empty());
     let interactive = cluster.partition("interactive-rtx3090").unwrap();
     assert_eq!(interactive.max_time.unwrap().as_secs(), 12 * 3600);
