@@ -9,13 +9,14 @@
 //! - [`flow`], over a [`session::Session`]: the work that talks to the cluster and decides
 //!   what happens next (plan, submit, watch, follow logs, list jobs, sync);
 //! - the domain: [`probe`], [`plan`], [`backfill`], [`submit`], [`watch`], [`jobs`],
-//!   [`logs`], [`script`], [`secrets`], [`notify`], [`forward`], [`status`], [`setup`],
+//!   [`logs`], [`cancel`], [`script`], [`secrets`], [`notify`], [`forward`], [`status`], [`setup`],
 //!   [`upgrade`], [`cost`], …, with [`slurm`]'s parsers and [`remote`]'s batch framing and
 //!   transport under them;
 //! - [`error`], [`exit`] and [`util`] at the bottom.
 
 pub mod attach;
 pub mod backfill;
+pub mod cancel;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -193,6 +193,30 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// One history row: time, event, job, node, and whether the mail went out.
+pub fn history_line(e: &serde_json::Value) -> String {
+    let ev = &e["event"];
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .filter(|x| !x.is_empty())
+            .unwrap_or("-")
+            .to_owned()
+    };
+    format!(
+        "{}  {:<11} {} ({})  {}{}",
+        crate::slurm::time::format_utc(e["received"].as_i64().unwrap_or(0)),
+        s(&ev["event"]),
+        s(&ev["job_name"]),
+        s(&ev["job_id"]),
+        s(&ev["node"]),
+        if e["delivered"] == true {
+            ""
+        } else {
+            "  (not delivered)"
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod ps;
+pub mod request;
 pub mod run;
 pub mod ssh;
 pub mod status;

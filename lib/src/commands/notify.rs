@@ -4,12 +4,9 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::json;
-
-use crate::secrets::{self, Store};
 
 use super::{Error, Json, Run, Session, print_lines};
-use crate::flow::notify::{http_client, registered, send_test, setup, signed_post};
+use crate::flow::notify::Call;
 
 /// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
 ///
@@ -76,99 +73,25 @@ impl Run for Args {
 /// Runs `rv notify`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
     let ctx = Session::load(STAGE, true)?;
-    let (key, mut store) = secrets::open_store(&ctx.state)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Error::internal)?;
-    let client = http_client().map_err(Error::internal)?;
-    let report = runtime.block_on(act(
-        &args.action,
-        &ctx.config.notifications,
-        &store,
-        &client,
-    ))?;
-    let changed = match &args.action {
-        Action::Setup { .. } => {
-            let token = report["token"].as_str().unwrap_or_default();
-            let url = report["url"].as_str().unwrap_or_default();
-            store
-                .set("RV_NOTIFY_URL", url, false)
-                .and_then(|()| store.set("RV_NOTIFY_TOKEN", token, true))
-                .is_ok()
-        }
-        Action::Off => store.remove("RV_NOTIFY_TOKEN") | store.remove("RV_NOTIFY_URL"),
-        _ => false,
+    let call = match &args.action {
+        Action::Setup {
+            email,
+            url,
+            code,
+            no_test,
+        } => Call::Setup {
+            email: email.clone(),
+            url: url.clone(),
+            code: code.clone(),
+            test: !no_test,
+        },
+        Action::Test => Call::Test,
+        Action::History { limit } => Call::History { limit: *limit },
+        Action::Off => Call::Off,
     };
-    if changed {
-        store.save(&ctx.state, &key)?;
-    }
+    let report = crate::flow::notify::perform(&ctx, &call, ask)?;
     show(&args.action, &report, args.json.on());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Talks to the service for `action`: the report, or why not.
-async fn act(
-    action: &Action,
-    config: &crate::config::Notifications,
-    store: &Store,
-    client: &reqwest::Client,
-) -> Result<serde_json::Value, Error> {
-    let failed = Error::cluster;
-    let Action::Setup {
-        email,
-        url,
-        code,
-        no_test,
-    } = action
-    else {
-        let registered = registered(store)
-            .ok_or_else(|| Error::usage("notifications are not set up: run `rv notify setup`"))?;
-        let result = match action {
-            Action::Test => send_test(client, &registered)
-                .await
-                .map(|()| json!({ "test": "sent" })),
-            Action::History { limit } => {
-                signed_post(client, &registered, "/history", &json!({ "limit": limit })).await
-            }
-            _ => signed_post(client, &registered, "/off", &json!({})).await,
-        };
-        return match (result, action) {
-            // Off: forget the token even when the service already had (401).
-            (Err(e), Action::Off) if e.contains("HTTP 401") => {
-                eprintln!("rv notify: warning: {e}; forgetting the token here");
-                Ok(json!({ "status": "off", "email": null }))
-            }
-            (result, _) => result.map_err(failed),
-        };
-    };
-    let site = url
-        .clone()
-        .or(config.url.clone())
-        .or_else(|| std::env::var("RV_SITE_URL").ok())
-        .unwrap_or_else(|| crate::upgrade::SITE.to_owned());
-    let email = email
-        .clone()
-        .or(config.email.clone())
-        .map_or_else(|| ask("Email address", "--email"), Ok)
-        .map_err(Error::usage)?;
-    let report = setup(
-        client,
-        site.trim_end_matches('/'),
-        &email,
-        code.as_deref(),
-        || ask("Code", "--code"),
-        !no_test,
-    )
-    .await
-    .map_err(failed)?;
-    // A token this one replaces is revoked, so no forgotten key stays valid.
-    if let Some(old) = registered(store) {
-        if let Err(e) = signed_post(client, &old, "/off", &json!({})).await {
-            eprintln!("rv notify: warning: the previous token was not revoked: {e}");
-        }
-    }
-    Ok(report)
 }
 
 /// Prints the outcome: JSON (never with the token), or a line or table for people.
@@ -198,34 +121,10 @@ fn show(action: &Action, report: &serde_json::Value, json: bool) {
             if events.is_empty() {
                 eprintln!("rv notify: no events yet");
             }
-            let lines: Vec<String> = events.iter().map(history_line).collect();
+            let lines: Vec<String> = events.iter().map(crate::notify::history_line).collect();
             let _ = print_lines(lines.iter().map(String::as_str));
         }
     }
-}
-
-/// One history row: time, event, job, node, and whether the mail went out.
-fn history_line(e: &serde_json::Value) -> String {
-    let ev = &e["event"];
-    let s = |v: &serde_json::Value| {
-        v.as_str()
-            .filter(|x| !x.is_empty())
-            .unwrap_or("-")
-            .to_owned()
-    };
-    format!(
-        "{}  {:<11} {} ({})  {}{}",
-        crate::slurm::time::format_utc(e["received"].as_i64().unwrap_or(0)),
-        s(&ev["event"]),
-        s(&ev["job_name"]),
-        s(&ev["job_id"]),
-        s(&ev["node"]),
-        if e["delivered"] == true {
-            ""
-        } else {
-            "  (not delivered)"
-        }
-    )
 }
 
 /// Asks for `what` on the terminal, or reads a line from stdin when it is not one; `flag`

@@ -6,17 +6,13 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
 
-use crate::commands::plan::{RequestArgs, ask};
-use crate::flow::up::{Submit, plan_now, submit_and_follow};
-use crate::flow::watch::Outcome;
-use crate::plan::explain;
-use crate::records::{Envelope, Record};
+use crate::commands::request::{RequestArgs, ask};
+use crate::flow::run::{Launch, Ran};
+use crate::records::{Allocation, Envelope};
 use crate::run;
 use crate::slurm::time::Walltime;
-use crate::sync::{self, Workspace};
 
 use super::{Error, Json, Local, Run, Session, print_lines, print_records};
-use crate::flow::run::{follow_winner, prepare};
 
 /// Sync the project and run a command on the cluster.
 ///
@@ -89,72 +85,20 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
-    let vars = crate::secrets::job_vars(&ctx)?;
-    let host = ctx.host();
-    let profile = ctx.profile(&host)?;
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let root = sync::project_root(&here);
-    let rel = here
-        .strip_prefix(&root)
-        .map(|r| r.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let result = ctx.remote(async |conn| {
-        let mut planned = plan_now(conn, &host, &profile, &ask, "rv run").await?;
-        let kept: Vec<_> = planned
-            .considered
-            .iter()
-            .filter(|c| c.kept)
-            .cloned()
-            .collect();
-        eprint!("{}", explain(&kept, planned.now));
-        let paths = ctx.paths(&planned.user);
-        let ws = Workspace::for_project(&paths.scratch, &root);
-        let pushed =
-            crate::flow::sync::push(&ctx, &root, &ws.code(), sync::Options::default()).await?;
-        let prepared = prepare(
-            conn,
-            &ws,
-            &planned.request.id,
-            &profile.modules,
-            &paths.scratch,
-        )
-        .await?;
-        let words = run::rewrite_paths(&args.command, &root.to_string_lossy(), &prepared.snapshot);
-        let command = run::job_command(&run::command_line(&words), &prepared, &rel, &args.output);
-        planned.request.command = Some(command);
-        let workdir = run::workdir(&prepared, &rel);
-        let how = Submit {
-            modules: &profile.modules,
-            vars: &vars,
-            workdir: Some(&workdir),
-            timeout,
-            keep: false,
-        };
-        let outcome = submit_and_follow(&ctx, conn, &host, &planned, &how, "rv run").await?;
-        let a = match outcome {
-            Outcome::Won(a) => a,
-            Outcome::Ended(why) => return Ok(Ran::Ended(why)),
-            Outcome::Interrupted => return Ok(Ran::Interrupted),
-        };
-        let records = [
-            Envelope::new(Record::Sync(pushed)),
-            Envelope::new(Record::Request(planned.request.clone())),
-            Envelope::new(Record::Allocation(a.clone())),
-        ];
-        report(
-            &a,
-            &records,
-            args.json.on(),
-            args.follow,
-            &prepared.snapshot,
-        );
-        if !args.follow {
-            return Ok(Ran::Started);
-        }
-        let code = follow_winner(conn, &paths, a.job_id, args.json.on()).await?;
-        Ok(Ran::Followed(code))
-    });
-    match result? {
+    let launch = Launch {
+        ask: &ask,
+        command: &args.command,
+        outputs: &args.output,
+        timeout,
+        follow: args.follow,
+        json: args.json.on(),
+        here: &here,
+    };
+    let started = |a: &Allocation, records: &[Envelope], snapshot: &str| {
+        report(a, records, args.json.on(), args.follow, snapshot);
+    };
+    match crate::flow::run::launch(&ctx, &launch, started)? {
         Ran::Started => Ok(ExitCode::SUCCESS),
         Ran::Followed(code) => Ok(ExitCode::from(
             u8::try_from(code.clamp(0, 255)).unwrap_or(1),
@@ -164,27 +108,9 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     }
 }
 
-/// How a run ended, for the exit code.
-enum Ran {
-    /// A job started; not followed.
-    Started,
-    /// Followed to the end: the job's exit code.
-    Followed(i32),
-    /// No job could start.
-    Ended(String),
-    /// Interrupted while waiting (every job cancelled).
-    Interrupted,
-}
-
 /// Says where the command runs: records with `--json`, else the job id on stdout and how
 /// to follow on stderr.
-fn report(
-    a: &crate::records::Allocation,
-    records: &[Envelope],
-    json: bool,
-    follow: bool,
-    snapshot: &str,
-) {
+fn report(a: &Allocation, records: &[Envelope], json: bool, follow: bool, snapshot: &str) {
     if json {
         let _ = print_records(records);
     } else if !follow {

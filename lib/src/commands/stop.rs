@@ -4,10 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
-use crate::submit::Recorded;
-use crate::util::quote;
+use crate::cancel::{Asked, Target};
 
 use super::{Error, Json, Local, Run, Session, print_lines};
 
@@ -40,38 +37,6 @@ pub struct Args {
 pub const EXIT_CODES: &str = "Exit codes: 0 cancelled (or nothing was left to cancel); 1 the cluster refused or could not be reached; \
      2 bad arguments, or --all without --yes and no terminal to ask.";
 
-/// What to cancel.
-#[derive(Debug, PartialEq, Eq)]
-enum What {
-    Job(u64),
-    Request(String),
-    All,
-}
-
-/// What was asked: exactly one of [`What`], or a name to resolve among the user's jobs.
-#[derive(Debug, PartialEq, Eq)]
-enum Asked {
-    Exact(What),
-    Name(String),
-}
-
-fn what(args: &Args) -> Result<Asked, String> {
-    if args.all {
-        return Ok(Asked::Exact(What::All));
-    }
-    let t = args.target.as_deref().unwrap_or_default();
-    if let Ok(id) = t.parse::<u64>() {
-        return Ok(Asked::Exact(What::Job(id)));
-    }
-    if t.starts_with("r-") && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Ok(Asked::Exact(What::Request(t.to_owned())));
-    }
-    if t.is_empty() {
-        return Err("name a job, a request or a job name".into());
-    }
-    Ok(Asked::Name(t.to_owned()))
-}
-
 /// Asks before `--all` on a terminal; without one, `--yes` is required.
 fn confirm_all() -> Result<bool, Error> {
     use std::io::IsTerminal;
@@ -97,119 +62,27 @@ impl Run for Args {
 
 /// Runs `rv stop`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
-    let target = what(args).map_err(Error::usage)?;
-    if target == Asked::Exact(What::All) && !args.yes && !confirm_all()? {
+    let asked = Asked::parse(args.target.as_deref(), args.all).map_err(Error::usage)?;
+    if asked == Asked::Exact(Target::All) && !args.yes && !confirm_all()? {
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = Session::load("rv stop", args.local.here())?;
-    let target = match target {
-        Asked::Name(name) => {
-            let row = super::choose_job(&ctx, Some(&name))?;
-            match (row.request, row.job_id.parse()) {
-                (Some(r), _) => What::Request(r),
-                (None, Ok(id)) => What::Job(id),
-                (None, Err(_)) => {
-                    return Err(Error::usage(format!("{name:?}: not a job")));
-                }
-            }
-        }
-        Asked::Exact(w) => w,
-    };
-    let script = match &target {
-        What::Job(id) => format!("squeue -h -j {id} -o %i 2>/dev/null; scancel {id}"),
-        What::All => "squeue -h -u \"$USER\" -o %i; scancel -u \"$USER\"".to_owned(),
-        What::Request(id) => {
-            // Without a local record there is nothing known to cancel.
-            let recorded = Recorded::load(&ctx.state, id).ok();
-            let ids: Vec<String> = recorded
-                .iter()
-                .flat_map(Recorded::jobs)
-                .map(|(j, _)| j.to_string())
-                .collect();
-            let (rdir, env) = match recorded.map(|r| r.paths()) {
-                Some(p) => (p.request_dir(id), p.env_file(id)),
-                None => ("\"$RV_NONE\"".to_owned(), "\"$RV_NONE\"".to_owned()),
-            };
-            // Known ids, plus every job the cluster lists for the request (segments too).
-            format!(
-                "ids=\" {} $(cat {}/jobs 2>/dev/null | tr '\\n' ' ') \"; \
-                 live=$(squeue -h -u \"$USER\" -o %i | awk -v ids=\"$ids\" 'index(ids, \" \" $1 \" \")'); \
-                 echo \"$live\"; [ -z \"$live\" ] || scancel $live; rm -f {}",
-                ids.join(" "),
-                quote(&rdir),
-                quote(&env)
-            )
-        }
-    };
-    let mut batch = Batch::new();
-    let i = batch.command(script);
-    let r = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
-    match r {
-        r if r.outputs[i].ok() => {
-            let cancelled: Vec<u64> = r.outputs[i]
-                .stdout
-                .split_whitespace()
-                .filter_map(|w| w.parse().ok())
-                .collect();
-            let ids: Vec<String> = cancelled.iter().map(u64::to_string).collect();
-            let unforwarded = crate::forward::stop(&ctx, Some(&ids));
-            for f in &unforwarded {
-                eprintln!(
-                    "rv stop: removed the forward of localhost:{} to job {}",
-                    f.local, f.job
-                );
-            }
-            if args.json.on() {
-                let _ = print_lines([serde_json::json!({ "cancelled": cancelled })
-                    .to_string()
-                    .as_str()]);
-            } else if cancelled.is_empty() {
-                eprintln!("rv stop: nothing was running or waiting");
-            } else {
-                eprintln!(
-                    "rv stop: cancelled {}",
-                    cancelled
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        r => Err(Error::cluster(r.outputs[i].stderr.trim())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(target: Option<&str>, all: bool) -> Args {
-        Args {
-            target: target.map(str::to_owned),
-            all,
-            yes: false,
-            json: Json::default(),
-            local: Local::default(),
-        }
-    }
-
-    #[test]
-    fn targets_are_ids_requests_names_or_all() {
-        assert_eq!(
-            what(&args(Some("42"), false)),
-            Ok(Asked::Exact(What::Job(42)))
+    let stopped = crate::flow::jobs::stop(&ctx, asked)?;
+    for f in &stopped.forwards {
+        eprintln!(
+            "rv stop: removed the forward of localhost:{} to job {}",
+            f.local, f.job
         );
-        assert_eq!(
-            what(&args(Some("r-1795-7f3a"), false)),
-            Ok(Asked::Exact(What::Request("r-1795-7f3a".into())))
-        );
-        assert_eq!(
-            what(&args(Some("train"), false)),
-            Ok(Asked::Name("train".into()))
-        );
-        assert_eq!(what(&args(None, true)), Ok(Asked::Exact(What::All)));
-        assert!(what(&args(Some(""), false)).is_err());
     }
+    let ids: Vec<String> = stopped.jobs.iter().map(u64::to_string).collect();
+    if args.json.on() {
+        let _ = print_lines([serde_json::json!({ "cancelled": stopped.jobs })
+            .to_string()
+            .as_str()]);
+    } else if ids.is_empty() {
+        eprintln!("rv stop: nothing was running or waiting");
+    } else {
+        eprintln!("rv stop: cancelled {}", ids.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
 }

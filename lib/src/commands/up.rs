@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::commands::plan::{RequestArgs, ask};
+use crate::commands::request::{RequestArgs, ask};
 use crate::commands::{Error, Json, Local, Run, Session, print_lines, print_records};
 use crate::flow::up::{Submit, plan_now, submit_and_follow};
 use crate::flow::watch::{self, Outcome};
@@ -65,16 +65,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let profile = ctx.profile(&host)?;
     let outcome = ctx.remote(async |conn| {
         let planned = plan_now(conn, &host, &profile, &ask, "rv up").await?;
-        let shown: Vec<_> = if args.request.explain {
-            planned.considered.clone()
-        } else {
-            planned
-                .considered
-                .iter()
-                .filter(|c| c.kept)
-                .cloned()
-                .collect()
-        };
+        let shown = planned.shown(args.request.explain);
         if args.dry_run {
             if args.json.on() {
                 let out: Vec<Envelope> = std::iter::once(Record::Request(planned.request.clone()))

@@ -1,12 +1,14 @@
 //! Your jobs, as the cluster has them now, and the one a command acts on (named, picked
-//! on a terminal, or the latest running).
+//! on a terminal, or the latest running), waiting on one, cancelling them.
 
+use crate::cancel::{self, Asked, Target};
 use crate::error::Error;
 use crate::jobs::{Row, known_requests, rows};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::session::Session;
 use crate::slurm::parse::{sacct, squeue};
+use crate::submit::Recorded;
 
 /// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
 /// rows, with the cluster's clock: one round trip.
@@ -82,5 +84,48 @@ pub fn wait_while_running(ctx: &Session, job: &str) -> Result<(), Error> {
                 () = &mut interrupt => return Err(Error::interrupted()),
             }
         }
+    })
+}
+
+/// What `rv stop` did: the jobs it found and cancelled, and the port forwards to them it
+/// removed.
+#[derive(Debug)]
+pub struct Stopped {
+    /// The jobs cancelled.
+    pub jobs: Vec<u64>,
+    /// The forwards removed.
+    pub forwards: Vec<crate::forward::Forward>,
+}
+
+/// Cancels what was asked in one round trip (a name is first resolved among your jobs: a
+/// job of a request stands for the whole request), then removes forwards to what ended.
+pub fn stop(ctx: &Session, asked: Asked) -> Result<Stopped, Error> {
+    let target = match asked {
+        Asked::Name(name) => {
+            let row = choose_job(ctx, Some(&name))?;
+            match (row.request, row.job_id.parse()) {
+                (Some(r), _) => Target::Request(r),
+                (None, Ok(id)) => Target::Job(id),
+                (None, Err(_)) => return Err(Error::usage(format!("{name:?}: not a job"))),
+            }
+        }
+        Asked::Exact(t) => t,
+    };
+    let recorded = match &target {
+        Target::Request(id) => Recorded::load(&ctx.state, id).ok(),
+        _ => None,
+    };
+    let mut batch = Batch::new();
+    let i = batch.command(cancel::script(&target, recorded.as_ref()));
+    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
+    let out = &reply.outputs[i];
+    if !out.ok() {
+        return Err(Error::cluster(out.stderr.trim()));
+    }
+    let jobs = cancel::cancelled(&out.stdout);
+    let ids: Vec<String> = jobs.iter().map(u64::to_string).collect();
+    Ok(Stopped {
+        forwards: crate::forward::stop(ctx, Some(&ids)),
+        jobs,
     })
 }

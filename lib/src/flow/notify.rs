@@ -1,8 +1,10 @@
 //! The notification service, from the laptop: register (a code mailed to you), send a
 //! test, read the history, revoke the token; every call after registration signed.
 
+use crate::error::Error;
 use crate::notify::{self, Event, HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token};
-use crate::secrets::Store;
+use crate::secrets::{self, Store};
+use crate::session::Session;
 use crate::util::{hex, random};
 use serde_json::json;
 
@@ -156,4 +158,128 @@ pub async fn send_test(client: &reqwest::Client, r: &Registered) -> Result<(), S
     };
     let body = serde_json::to_value(&event).map_err(|e| e.to_string())?;
     signed_post(client, r, "", &body).await.map(|_| ())
+}
+
+/// What `rv notify` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// Register an address (given, from the config, or asked for) at a service (given, from
+    /// the config, `RV_SITE_URL`, or rv's site) with the mailed code (given or asked for),
+    /// and send a test mail when `test`.
+    Setup {
+        /// The address.
+        email: Option<String>,
+        /// The service.
+        url: Option<String>,
+        /// The mailed code.
+        code: Option<String>,
+        /// Whether to send a test mail.
+        test: bool,
+    },
+    /// Send a test mail.
+    Test,
+    /// The latest `limit` events.
+    History {
+        /// How many.
+        limit: u32,
+    },
+    /// Revoke the token and forget it.
+    Off,
+}
+
+/// A question for the user: what is asked and the flag that would have answered it; the
+/// answer, or why there is none.
+pub type Ask = fn(&str, &str) -> Result<String, String>;
+
+/// Does `call` against the service and keeps the secret store in step (a new token and URL
+/// stored, or both forgotten): the service's report, which may hold the token (never print
+/// it).
+pub fn perform(ctx: &Session, call: &Call, ask: Ask) -> Result<serde_json::Value, Error> {
+    let (key, mut store) = secrets::open_store(&ctx.state)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::internal)?;
+    let client = http_client().map_err(Error::internal)?;
+    let report = runtime.block_on(act(call, &ctx.config.notifications, &store, &client, ask))?;
+    let changed = match call {
+        Call::Setup { .. } => {
+            let token = report["token"].as_str().unwrap_or_default();
+            let url = report["url"].as_str().unwrap_or_default();
+            store
+                .set("RV_NOTIFY_URL", url, false)
+                .and_then(|()| store.set("RV_NOTIFY_TOKEN", token, true))
+                .is_ok()
+        }
+        Call::Off => store.remove("RV_NOTIFY_TOKEN") | store.remove("RV_NOTIFY_URL"),
+        _ => false,
+    };
+    if changed {
+        store.save(&ctx.state, &key)?;
+    }
+    Ok(report)
+}
+
+/// Talks to the service for `call`: the report, or why not.
+async fn act(
+    call: &Call,
+    config: &crate::config::Notifications,
+    store: &Store,
+    client: &reqwest::Client,
+    ask: Ask,
+) -> Result<serde_json::Value, Error> {
+    let Call::Setup {
+        email,
+        url,
+        code,
+        test,
+    } = call
+    else {
+        let registered = registered(store)
+            .ok_or_else(|| Error::usage("notifications are not set up: run `rv notify setup`"))?;
+        let result = match call {
+            Call::Test => send_test(client, &registered)
+                .await
+                .map(|()| json!({ "test": "sent" })),
+            Call::History { limit } => {
+                signed_post(client, &registered, "/history", &json!({ "limit": limit })).await
+            }
+            _ => signed_post(client, &registered, "/off", &json!({})).await,
+        };
+        return match (result, call) {
+            // Off: forget the token even when the service already had (401).
+            (Err(e), Call::Off) if e.contains("HTTP 401") => {
+                eprintln!("rv notify: warning: {e}; forgetting the token here");
+                Ok(json!({ "status": "off", "email": null }))
+            }
+            (result, _) => result.map_err(Error::cluster),
+        };
+    };
+    let site = url
+        .clone()
+        .or(config.url.clone())
+        .or_else(|| std::env::var("RV_SITE_URL").ok())
+        .unwrap_or_else(|| crate::upgrade::SITE.to_owned());
+    let email = email
+        .clone()
+        .or(config.email.clone())
+        .map_or_else(|| ask("Email address", "--email"), Ok)
+        .map_err(Error::usage)?;
+    let report = setup(
+        client,
+        site.trim_end_matches('/'),
+        &email,
+        code.as_deref(),
+        || ask("Code", "--code"),
+        *test,
+    )
+    .await
+    .map_err(Error::cluster)?;
+    // A token this one replaces is revoked, so no forgotten key stays valid.
+    if let Some(old) = registered(store) {
+        if let Err(e) = signed_post(client, &old, "/off", &json!({})).await {
+            eprintln!("rv notify: warning: the previous token was not revoked: {e}");
+        }
+    }
+    Ok(report)
 }

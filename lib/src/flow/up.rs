@@ -34,6 +34,15 @@ impl Planned {
             .map(|c| c.strategy.clone())
             .collect()
     }
+
+    /// What the plan table shows: every strategy considered with `all`, else the kept ones.
+    pub fn shown(&self, all: bool) -> Vec<plan::Considered> {
+        self.considered
+            .iter()
+            .filter(|c| all || c.kept)
+            .cloned()
+            .collect()
+    }
 }
 
 /// Probes the cluster (one round trip, `--test-only` included) and plans `ask`.
