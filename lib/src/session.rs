@@ -111,6 +111,15 @@ impl Session {
             result
         })
     }
+
+    /// Runs one shell command on the cluster (one round trip): its output.
+    pub fn run_one(&self, command: String) -> Result<crate::remote::batch::Output, Error> {
+        let mut batch = crate::remote::batch::Batch::new();
+        let i = batch.command(command);
+        let mut reply =
+            self.remote(async |c| Ok(crate::remote::transport::run_batch(c, &batch).await?))?;
+        Ok(reply.outputs.swap_remove(i))
+    }
 }
 
 /// Says on stderr, once, which rows of the cluster's output the probe skipped.

@@ -4,8 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
 use crate::site_tools;
 use crate::slurm::time::Walltime;
 
@@ -74,11 +72,9 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let allocations = if args.offline {
         Vec::new()
     } else {
-        let mut b = Batch::new();
-        let i = b.command("allocations");
-        let r = ctx.remote(async |c| Ok(run_batch(c, &b).await?))?;
-        if r.outputs[i].ok() {
-            site_tools::parse_allocations(&r.outputs[i].stdout).unwrap_or_default()
+        let out = ctx.run_one("allocations".to_owned())?;
+        if out.ok() {
+            site_tools::parse_allocations(&out.stdout).unwrap_or_default()
         } else {
             Vec::new()
         }

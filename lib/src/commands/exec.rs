@@ -4,8 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
 use crate::slurm::time::Walltime;
 use crate::util::quote;
 
@@ -56,13 +54,10 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     super::refuse_flag_as_command("rv exec", &args.command)?;
     let ctx = Session::load("rv exec", args.local.here())?;
     let command = crate::run::command_line(&args.command);
-    let mut batch = Batch::new();
-    let i = batch.command(format!(
+    let out = &ctx.run_one(format!(
         "cd && timeout -k 5 {limit} bash -lc {} </dev/null",
         quote(&command)
-    ));
-    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
-    let out = &reply.outputs[i];
+    ))?;
     if args.json.on() {
         let v =
             serde_json::json!({"stdout": out.stdout, "stderr": out.stderr, "exit_code": out.code});

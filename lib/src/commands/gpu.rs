@@ -4,9 +4,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
-
 use super::{Error, Json, Local, Run, Session, choose_job, print_lines};
 
 /// Show nvidia-smi for every node of a job.
@@ -62,10 +59,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             job.job_id, job.state
         )));
     }
-    let mut batch = Batch::new();
-    let i = batch.command(command(&job.job_id, job.nodes.len(), &args.args));
-    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
-    let out = &reply.outputs[i];
+    let out = &ctx.run_one(command(&job.job_id, job.nodes.len(), &args.args))?;
     if !out.ok() {
         return Err(Error::job(format!(
             "nvidia-smi failed: {}",

@@ -115,10 +115,7 @@ pub fn stop(ctx: &Session, asked: Asked) -> Result<Stopped, Error> {
         Target::Request(id) => Recorded::load(&ctx.state, id).ok(),
         _ => None,
     };
-    let mut batch = Batch::new();
-    let i = batch.command(cancel::script(&target, recorded.as_ref()));
-    let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
-    let out = &reply.outputs[i];
+    let out = ctx.run_one(cancel::script(&target, recorded.as_ref()))?;
     if !out.ok() {
         return Err(Error::cluster(out.stderr.trim()));
     }
