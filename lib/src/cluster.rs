@@ -15,12 +15,15 @@ pub struct Cluster {
     pub profile: String,
     /// Its partitions, in Slurm's order.
     pub partitions: Vec<Partition>,
+    /// Every GPU of the cluster, each node counted once (a node in several partitions,
+    /// such as an umbrella `gpu` partition or a `gpu-debug` subset, is one node).
+    pub gpus: Vec<GpuPool>,
 }
 
 impl Cluster {
     /// Builds the model from discovered nodes and partitions and a profile.
     pub fn build(nodes: &[Node], partitions: &[scontrol::Partition], profile: &Profile) -> Cluster {
-        let partitions = partitions
+        let partitions: Vec<Partition> = partitions
             .iter()
             .map(|p| {
                 let members: Vec<&Node> = p
@@ -37,8 +40,13 @@ impl Cluster {
                 }
             })
             .collect();
+        let listed: Vec<&Node> = nodes
+            .iter()
+            .filter(|n| partitions.iter().any(|p| p.nodes.contains(&n.name)))
+            .collect();
         Cluster {
             profile: profile.name.clone(),
+            gpus: pools(&listed, profile),
             partitions,
         }
     }
@@ -51,7 +59,7 @@ impl Cluster {
 
 /// Groups a partition's nodes into pools of (kind, GPUs per node). A pool's free count is
 /// 0 unless every node of it said how many GPUs it uses.
-fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
+pub fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
     let mut pools: Vec<(GpuPool, Option<u32>)> = Vec::new();
     for node in nodes {
         for gpus in &node.gpus {
@@ -188,5 +196,34 @@ mod tests {
             ("l40s", Some("l40s"))
         );
         assert_eq!(cluster.partitions[0].max_time, None);
+    }
+
+    #[test]
+    fn a_node_in_two_partitions_counts_once_in_the_clusters_gpus() {
+        let nodes = sinfo::parse_nodes(
+            "gpu-1|gpu|idle|gpu:a100:4|gpu:a100:0(IDX:N/A)|a100|\n\
+             gpu-3|gpu|mixed|gpu:l40s:4|gpu:l40s:1(IDX:0)|l40s|\n\
+             gpu-4|gpu|idle|gpu:l40s:4|gpu:l40s:0(IDX:N/A)|l40s|\n\
+             gpu-3|gpu-debug|mixed|gpu:l40s:4|gpu:l40s:1(IDX:0)|l40s|\n\
+             gpu-4|gpu-debug|idle|gpu:l40s:4|gpu:l40s:0(IDX:N/A)|l40s|\n",
+            FIELDS,
+            Separator::Char('|'),
+        )
+        .unwrap();
+        let parts = scontrol::parse_partitions(
+            "PartitionName=gpu Nodes=gpu-[1,3-4] State=UP\n\
+             PartitionName=gpu-debug Nodes=gpu-[3-4] State=UP\n",
+        )
+        .unwrap();
+        let cluster = Cluster::build(&nodes, &parts, &Profile::generic());
+        let l40s: Vec<(u32, u32)> = cluster
+            .gpus
+            .iter()
+            .filter(|p| p.gpu_type == "l40s")
+            .map(|p| (p.total, p.free))
+            .collect();
+        assert_eq!(l40s, [(8, 7)]);
+        let debug = &cluster.partition("gpu-debug").unwrap().gpus;
+        assert_eq!((debug[0].total, debug[0].free), (8, 7));
     }
 }

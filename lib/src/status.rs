@@ -7,7 +7,6 @@ use crate::probe::{self, Snapshot};
 use crate::session::Session;
 use crate::site_tools;
 use crate::style::{Tone, paint};
-use std::collections::HashSet;
 
 /// Storage use above this share is flagged.
 pub const STORAGE_WARN_PERCENT: u8 = 80;
@@ -63,39 +62,22 @@ pub struct GpuKind {
     pub wait: Option<u64>,
 }
 
-/// GPU availability per type from the cluster model: partitions visited smallest first, and
-/// a partition whose nodes were all seen already (an umbrella such as `gpu`) skipped, so
-/// each node counts once.
+/// GPU availability per type: the cluster's GPUs, each node once.
 pub fn gpu_kinds(cluster: &Cluster, windows: &[crate::records::Window], now: i64) -> Vec<GpuKind> {
-    let mut parts: Vec<&crate::records::Partition> = cluster
-        .partitions
-        .iter()
-        .filter(|p| !p.gpus.is_empty())
-        .collect();
-    parts.sort_by_key(|p| p.nodes.len());
-    let mut seen: HashSet<&str> = HashSet::new();
     let mut out: Vec<GpuKind> = Vec::new();
-    for p in parts {
-        if p.nodes.iter().all(|n| seen.contains(n.as_str())) {
-            continue;
-        }
-        seen.extend(p.nodes.iter().map(String::as_str));
-        for pool in &p.gpus {
-            let i = match out.iter().position(|k| k.gpu_type == pool.gpu_type) {
-                Some(i) => i,
-                None => {
-                    out.push(GpuKind {
-                        gpu_type: pool.gpu_type.clone(),
-                        total: 0,
-                        free: 0,
-                        su_per_gpu_hour: pool.su_per_gpu_hour,
-                        wait: None,
-                    });
-                    out.len() - 1
-                }
-            };
-            out[i].total += pool.total;
-            out[i].free += pool.free;
+    for pool in &cluster.gpus {
+        match out.iter_mut().find(|k| k.gpu_type == pool.gpu_type) {
+            Some(k) => {
+                k.total += pool.total;
+                k.free += pool.free;
+            }
+            None => out.push(GpuKind {
+                gpu_type: pool.gpu_type.clone(),
+                total: pool.total,
+                free: pool.free,
+                su_per_gpu_hour: pool.su_per_gpu_hour,
+                wait: None,
+            }),
         }
     }
     for k in &mut out {

@@ -7,6 +7,7 @@ use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::script::Paths;
 use crate::session::Session;
+use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::{sacct, scontrol, squeue};
 use crate::util::print_lines;
 use crate::watch::{self, Watch};
@@ -248,9 +249,12 @@ pub async fn won(
     let strategy = strategies
         .iter()
         .find(|s| Some(&s.id) == strategy_id.as_ref());
-    // An ended job has released its GPUs: nothing to check.
+    // An ended job has released its GPUs (`GRES=` is empty then): nothing to check.
     let ended = row.is_none();
-    if let (Some(d), Some(s), false) = (&detail, strategy, ended) {
+    let released = detail
+        .as_ref()
+        .is_none_or(|d| d.state.is_finished() || d.state == JobState::Completing);
+    if let (Some(d), Some(s), false, false) = (&detail, strategy, ended, released) {
         if let Some(warning) = watch::check_gpus(&d.allocated, s) {
             eprintln!("rv-watch: warning: job {winner}: {warning}");
         }
