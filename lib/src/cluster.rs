@@ -34,6 +34,7 @@ impl Cluster {
                 Partition {
                     name: p.name.clone(),
                     max_time: p.max_time,
+                    default_time: profile.recommended_walltime().or(p.default_time),
                     max_gpus_per_user: profile.partition_limits.get(&p.name).copied(),
                     gpus: pools(&members, profile),
                     nodes: p.nodes.clone(),

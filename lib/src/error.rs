@@ -175,7 +175,11 @@ impl From<crate::slurm::ParseError> for Error {
 
 impl From<crate::remote::transport::RemoteError> for Error {
     fn from(e: crate::remote::transport::RemoteError) -> Self {
-        Error::cluster(e)
+        match e {
+            // Where rv writes is configuration.
+            crate::remote::transport::RemoteError::Upload { .. } => Error::usage(e),
+            e => Error::cluster(e),
+        }
     }
 }
 

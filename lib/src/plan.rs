@@ -28,6 +28,17 @@ pub struct Ask {
     pub single_node: bool,
     /// Strategies to keep at most.
     pub max_strategies: usize,
+    /// The request's time is rv's default, not asked for: a partition's own default (the
+    /// probe's `default_time`) replaces it there.
+    pub default_time: bool,
+}
+
+/// The time a job of `ask` asks for in `partition`.
+fn time_in(ask: &Ask, partition: &Partition) -> u64 {
+    match (ask.default_time, partition.default_time) {
+        (true, Some(t)) => t.as_secs(),
+        _ => ask.request.time,
+    }
 }
 
 /// What the probe reported, gathered from its records.
@@ -382,6 +393,14 @@ fn within_limits(
             .map(|u| u.gpus)
             .sum::<u32>()
     };
+    if let Some(max) = cluster.max_gpus_per_job {
+        if ask.request.gpus > max {
+            return Err(format!(
+                "{} GPUs is more than the {max} one job may have here",
+                ask.request.gpus
+            ));
+        }
+    }
     if let Some(max) = cluster.max_gpus_per_user {
         let now = held(&|_| true);
         if now + ask.request.gpus > max {
@@ -449,7 +468,8 @@ fn strategy(
     let rate = pool.and_then(|p| p.su_per_gpu_hour).unwrap_or(0.0);
     #[allow(clippy::cast_precision_loss)]
     let service_units =
-        (f64::from(ask.request.gpus) * rate * ask.request.time as f64 / 3600.0 * 100.0).round()
+        (f64::from(ask.request.gpus) * rate * time_in(ask, partition) as f64 / 3600.0 * 100.0)
+            .round()
             / 100.0;
     let constraint = match (
         pool.and_then(|p| p.feature.clone()),
@@ -488,7 +508,7 @@ fn rejected(
     why: &str,
 ) -> Considered {
     let timing = Timing {
-        time: ask.request.time,
+        time: time_in(ask, partition),
         time_min: None,
         segments: 1,
         start: None,
@@ -529,7 +549,7 @@ fn gpu_variants(
     shape: &Shape,
     window: Option<&Window>,
 ) -> Vec<Candidate> {
-    let t = ask.request.time;
+    let t = time_in(ask, shape.partition);
     let max = shape.partition.max_time.map_or(u64::MAX, Walltime::as_secs);
     let kind = &shape.pool.gpu_type;
     let what = if shape.nodes > 1 {
@@ -632,10 +652,11 @@ fn gpu_variants(
 
 fn cpu_variant(ask: &Ask, partition: &Partition) -> Candidate {
     let max = partition.max_time.map_or(u64::MAX, Walltime::as_secs);
+    let t = time_in(ask, partition);
     let timing = Timing {
-        time: ask.request.time.min(max),
+        time: t.min(max),
         time_min: None,
-        segments: segments_of(ask.request.time, max),
+        segments: segments_of(t, max),
         start: None,
     };
     Candidate {

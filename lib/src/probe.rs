@@ -9,7 +9,7 @@ use crate::backfill::{self, Timeline};
 use crate::cluster::Cluster;
 use crate::plan::Probed;
 use crate::profile::Profile;
-use crate::records::{self, Envelope, Record, WindowSource};
+use crate::records::{self, Envelope, Record, Scratch, WindowSource};
 use crate::remote::batch::{Batch, Reply};
 use crate::remote::transport::{RemoteError, Transport, run_batch};
 use crate::slurm::ParseError;
@@ -18,7 +18,7 @@ use crate::slurm::parse::scontrol::{self, Reservation};
 use crate::slurm::parse::sinfo::{self, Node};
 use crate::slurm::parse::squeue::{self, Job};
 use crate::slurm::parse::version::{self, SlurmVersion};
-use crate::slurm::parse::{Unread, gres, sshare};
+use crate::slurm::parse::{Unread, gres, sacctmgr, sshare};
 use crate::slurm::time::{Clock, Walltime};
 use crate::util::quote;
 
@@ -45,6 +45,8 @@ pub struct Options {
     pub account: Option<String>,
     /// Whether to cross-check the model with `sbatch --test-only`.
     pub test_only: bool,
+    /// The configured scratch (`paths.scratch`), checked; else scratch is discovered.
+    pub scratch: Option<String>,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             gpus: 1,
             account: None,
             test_only: true,
+            scratch: None,
         }
     }
 }
@@ -78,6 +81,23 @@ pub enum ProbeError {
     Parse(#[from] ParseError),
 }
 
+/// GPU limits from accounting.
+#[derive(Debug, Default)]
+struct Limits {
+    /// GPUs the user may run at once.
+    per_user: Option<u32>,
+    /// GPUs one job may have.
+    per_job: Option<u32>,
+}
+
+/// The tighter of two limits (`None`: no limit).
+fn min_limit(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Indexes of the probe's commands in its batch.
 #[derive(Debug, Clone, Copy)]
 struct Slots {
@@ -88,6 +108,9 @@ struct Slots {
     jobs: usize,
     shares: usize,
     reservations: usize,
+    qos: usize,
+    assocs: usize,
+    scratch: usize,
     test_only: Option<usize>,
 }
 
@@ -102,6 +125,9 @@ fn batch(options: &Options) -> (Batch, Slots) {
         jobs: b.command(squeue::COMMAND),
         shares: b.command(sshare::COMMAND),
         reservations: b.command("scontrol -o show reservation"),
+        qos: b.command(sacctmgr::QOS_COMMAND),
+        assocs: b.command(sacctmgr::ASSOC_COMMAND),
+        scratch: b.command(crate::script::scratch_command(options.scratch.as_deref())),
         test_only: options
             .test_only
             .then(|| b.command(test_only_script(options))),
@@ -219,6 +245,12 @@ pub struct Snapshot {
     pub shares: Vec<sshare::Share>,
     /// Reservations.
     pub reservations: Vec<Reservation>,
+    /// The QOS table (empty without accounting).
+    pub qos: Vec<sacctmgr::Qos>,
+    /// The user's associations (empty without accounting).
+    pub assocs: Vec<sacctmgr::Assoc>,
+    /// Scratch, configured or discovered, and whether it is usable.
+    pub scratch: Option<Scratch>,
     /// The `--test-only` bisections (empty when skipped).
     pub bisections: Vec<Bisection>,
     /// Rows of other users' jobs and of nodes that could not be read, skipped.
@@ -274,12 +306,43 @@ impl Snapshot {
                 ok(slots.reservations, "scontrol show reservation")?,
                 &clock,
             )?,
+            // Limits need accounting too; without it there are none to know.
+            qos: ok(slots.qos, "sacctmgr show qos")
+                .ok()
+                .and_then(|t| sacctmgr::parse_qos(t).ok())
+                .unwrap_or_default(),
+            assocs: ok(slots.assocs, "sacctmgr show assoc")
+                .ok()
+                .and_then(|t| sacctmgr::parse_assocs(t).ok())
+                .unwrap_or_default(),
+            scratch: crate::script::parse_scratch(&reply.outputs[slots.scratch].stdout),
             bisections: match slots.test_only {
                 Some(i) => parse_bisections(ok(i, "sbatch --test-only")?)?,
                 None => Vec::new(),
             },
             unread: nodes.unread.into_iter().chain(jobs.unread).collect(),
         })
+    }
+
+    /// The GPU limits accounting puts on the user's jobs: those of the association of the
+    /// user's (first) account and of the QOS its jobs get.
+    fn accounting_limits(&self) -> Limits {
+        let account = self.shares.first().map(|s| s.account.as_str());
+        let Some(assoc) = self
+            .assocs
+            .iter()
+            .find(|a| Some(a.account.as_str()) == account && a.partition.is_none())
+            .or_else(|| self.assocs.first())
+        else {
+            return Limits::default();
+        };
+        let qos = assoc
+            .job_qos()
+            .and_then(|q| self.qos.iter().find(|x| x.name == q));
+        Limits {
+            per_user: min_limit(assoc.max_gpus, qos.and_then(|q| q.max_gpus_per_user)),
+            per_job: min_limit(assoc.max_gpus_per_job, qos.and_then(|q| q.max_gpus_per_job)),
+        }
     }
 
     /// The one warning about the rows skipped, if any were: how many, by which parsers,
@@ -318,7 +381,16 @@ impl Snapshot {
     /// partitions too, with no GPUs) and the backfill windows, holes of at least `shortest`
     /// seconds (see [`shortest_window`]).
     pub fn probed(&self, profile: &Profile, shortest: u64) -> Probed {
-        let cluster = Cluster::build(&self.nodes, &self.partitions, profile);
+        let mut cluster = Cluster::build(&self.nodes, &self.partitions, profile);
+        let limits = self.accounting_limits();
+        for p in &mut cluster.partitions {
+            let qos = self.partitions.iter().find(|x| x.name == p.name);
+            let cap = qos
+                .and_then(|x| x.qos.as_deref())
+                .and_then(|q| self.qos.iter().find(|x| x.name == q))
+                .and_then(|q| q.max_gpus_per_user);
+            p.max_gpus_per_user = min_limit(p.max_gpus_per_user, cap);
+        }
         let account = self.shares.first().map(|s| s.account.as_str());
         let timelines = backfill::timelines(
             &self.nodes,
@@ -337,8 +409,10 @@ impl Snapshot {
                 utc_offset: self.clock.utc_offset,
                 fairshare: self.shares.first().and_then(|s| s.fairshare),
                 running: self.usage(&cluster),
-                max_gpus_per_user: profile.max_gpus_per_user,
+                max_gpus_per_user: min_limit(profile.max_gpus_per_user, limits.per_user),
+                max_gpus_per_job: limits.per_job,
                 slurm_version: self.slurm,
+                scratch: self.scratch.clone(),
             }),
             partitions: Vec::new(),
             windows: Vec::new(),
@@ -579,6 +653,7 @@ mod tests {
             gpus: 4,
             account: Some("gpupod&a100_80gb".into()),
             test_only: true,
+            scratch: None,
         });
         assert!(
             script.contains(" -A 'gpupod&a100_80gb' --wrap=true"),
@@ -615,6 +690,9 @@ mod tests {
             jobs: Vec::new(),
             shares: Vec::new(),
             reservations: Vec::new(),
+            qos: Vec::new(),
+            assocs: Vec::new(),
+            scratch: None,
             bisections: Vec::new(),
             unread: Vec::new(),
         };

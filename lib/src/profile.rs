@@ -61,6 +61,9 @@ pub struct Profile {
     pub cpu_su_per_core_hour: f64,
     /// The walltime Slurm gives jobs without one, as Slurm writes it.
     pub default_walltime: Option<String>,
+    /// The walltime rv asks for when a request names none (Rivanna: 2:59:00, just under
+    /// the backfill cliff); without it, each partition's `DefaultTime`.
+    pub recommended_walltime: Option<String>,
     /// GPUs one user may run at once over all partitions.
     pub max_gpus_per_user: Option<u32>,
     /// GPUs one user may run at once, per partition.
@@ -91,6 +94,7 @@ impl Profile {
             modules: Vec::new(),
             cpu_su_per_core_hour: 0.0,
             default_walltime: None,
+            recommended_walltime: None,
             max_gpus_per_user: None,
             partition_limits: BTreeMap::new(),
             gpu: Vec::new(),
@@ -107,6 +111,9 @@ impl Profile {
             toml::from_str(text).map_err(|e| err(e.to_string().trim().replace('\n', " ")))?;
         if let Some(w) = &profile.default_walltime {
             Walltime::from_slurm(w).map_err(|e| err(format!("default_walltime: {e}")))?;
+        }
+        if let Some(w) = &profile.recommended_walltime {
+            Walltime::from_slurm(w).map_err(|e| err(format!("recommended_walltime: {e}")))?;
         }
         for g in &profile.gpu {
             if !(g.su_per_gpu_hour.is_finite() && g.su_per_gpu_hour >= 0.0) {
@@ -197,6 +204,14 @@ impl Profile {
             }
         }
         fallback
+    }
+
+    /// The walltime rv asks for when a request names none, if the profile recommends one
+    /// (checked when parsed).
+    pub fn recommended_walltime(&self) -> Option<Walltime> {
+        self.recommended_walltime
+            .as_deref()
+            .and_then(|w| Walltime::from_slurm(w).ok())
     }
 
     /// A GPU kind by rv's name or its GRES type, case-insensitively.

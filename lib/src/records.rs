@@ -84,12 +84,47 @@ pub struct Cluster {
     pub fairshare: Option<f64>,
     /// GPUs the user's jobs hold now, by partition and kind (for per-user limits).
     pub running: Vec<Usage>,
-    /// The user's GPUs allowed at once over all partitions, if the site caps it.
+    /// The user's GPUs allowed at once over all partitions, if the site caps it (the
+    /// profile's cap, or accounting's: the QOS `MaxTRESPerUser` or the association's
+    /// `GrpTRES`, the tightest).
     pub max_gpus_per_user: Option<u32>,
+    /// GPUs one job may have, if accounting caps it (QOS or association `MaxTRES`); `null`
+    /// from an older rv.
+    #[serde(default)]
+    pub max_gpus_per_job: Option<u32>,
     /// The cluster's Slurm release (`24.11.5`), as its clients report it; `null` when it
     /// could not be read (or from an older rv).
     #[serde(default)]
     pub slurm_version: Option<SlurmVersion>,
+    /// Where rv keeps its files on the cluster, as the probe found it; `null` from an
+    /// older rv (then the configured scratch, else `/scratch/<user>`).
+    #[serde(default)]
+    pub scratch: Option<Scratch>,
+}
+
+/// Scratch on the cluster: rv's files, caches, logs and code go there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scratch {
+    /// The directory.
+    pub dir: String,
+    /// How it was chosen.
+    pub from: ScratchSource,
+    /// Whether it exists and the user can write to it.
+    pub usable: bool,
+}
+
+/// How rv chose the scratch directory, first that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScratchSource {
+    /// `paths.scratch` in the config (or `RV_SCRATCH`).
+    Config,
+    /// `$SCRATCH` on the cluster.
+    Env,
+    /// `/scratch/<user>`, which exists.
+    Site,
+    /// The home directory: the site has neither.
+    Home,
 }
 
 /// GPUs of one kind that the user's running jobs hold in one partition.
@@ -136,6 +171,11 @@ pub struct Partition {
     pub name: String,
     /// Its longest walltime, in seconds in JSON (`null`: unlimited).
     pub max_time: Option<Walltime>,
+    /// The walltime rv asks for here when the request names none: the site profile's
+    /// `recommended_walltime`, else the partition's own `DefaultTime` (`null`: neither, or
+    /// from an older rv; rv's default then).
+    #[serde(default)]
+    pub default_time: Option<Walltime>,
     /// GPUs one user may run here at once, if capped.
     pub max_gpus_per_user: Option<u32>,
     /// Its GPUs by kind.

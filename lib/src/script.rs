@@ -8,7 +8,7 @@
 //! that keeps the allocation for a shell, the user's command, the command on every node
 //! (one task per node, ranks per task), or a chain of checkpointed segments.
 
-use crate::records::{Request, Strategy};
+use crate::records::{Request, Scratch, ScratchSource, Strategy};
 use crate::slurm::time::Walltime;
 use crate::util::quote;
 
@@ -18,6 +18,60 @@ pub const CHECKPOINT_WARNING_SECS: u64 = 300;
 /// Seconds between SIGUSR1 and SIGKILL at a segment's end (a twentieth of shorter
 /// segments).
 pub const KILL_AFTER_SECS: u64 = 120;
+
+/// The shell command that finds scratch on the cluster: the `configured` directory, else
+/// `$SCRATCH`, else `/scratch/<user>` when it exists, else home; it prints
+/// `usable|from|dir` (see [`parse_scratch`]).
+pub fn scratch_command(configured: Option<&str>) -> String {
+    format!(
+        r#"c={}; u=$(id -un)
+if [ -n "$c" ]; then d=$c; f=config
+elif [ -n "${{SCRATCH:-}}" ]; then d=$SCRATCH; f=env
+elif [ -d "/scratch/$u" ]; then d=/scratch/$u; f=site
+else d=$HOME; f=home; fi
+if [ -d "$d" ] && [ -w "$d" ]; then ok=yes; else ok=no; fi
+printf '%s|%s|%s\n' "$ok" "$f" "$d""#,
+        quote(configured.unwrap_or_default())
+    )
+}
+
+/// Reads [`scratch_command`]'s output; `None` when it is not that.
+pub fn parse_scratch(stdout: &str) -> Option<Scratch> {
+    let mut f = stdout.lines().next()?.splitn(3, '|');
+    let usable = match f.next()? {
+        "yes" => true,
+        "no" => false,
+        _ => return None,
+    };
+    let from = match f.next()? {
+        "config" => ScratchSource::Config,
+        "env" => ScratchSource::Env,
+        "site" => ScratchSource::Site,
+        "home" => ScratchSource::Home,
+        _ => return None,
+    };
+    let dir = f.next()?;
+    dir.starts_with('/').then(|| Scratch {
+        dir: dir.to_owned(),
+        from,
+        usable,
+    })
+}
+
+/// Why a scratch that is not usable cannot be used, naming what to set.
+pub fn scratch_problem(scratch: &Scratch) -> String {
+    let what = match scratch.from {
+        ScratchSource::Config => "`paths.scratch`",
+        ScratchSource::Env => "$SCRATCH on the cluster",
+        ScratchSource::Site => "/scratch/<user>",
+        ScratchSource::Home => "your home directory (the site has no $SCRATCH or /scratch/<user>)",
+    };
+    format!(
+        "{what}: {} is not a directory you can write on the cluster; set `paths.scratch` in \
+         ~/.rv/config.toml (or RV_SCRATCH) to one",
+        scratch.dir
+    )
+}
 
 /// Where rv keeps its files on the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use crate::connect::{self, Connection};
 use crate::error::Error;
 use crate::profile::Profile;
 use crate::remote::transport::SshTarget;
+use crate::script::Paths;
 use crate::state::StateDir;
 
 /// What every command needs: configuration, the state directory, and where the cluster is.
@@ -50,8 +51,8 @@ impl Session {
     }
 
     /// Where rv's files go on the cluster: the configured scratch, else `/scratch/<user>`.
-    pub fn paths(&self, user: &str) -> crate::script::Paths {
-        crate::script::Paths {
+    fn paths(&self, user: &str) -> Paths {
+        Paths {
             scratch: self
                 .config
                 .paths
@@ -61,30 +62,60 @@ impl Session {
         }
     }
 
-    /// Where rv's files are on the cluster, when the user is not known yet: the configured
-    /// scratch, else `/scratch/<user>` with the user the cluster named once (`id -un`, one
-    /// round trip the first time, then remembered in the state directory).
-    pub async fn cluster_paths(&self, conn: &Connection) -> Result<crate::script::Paths, Error> {
-        if self.config.paths.scratch.is_some() {
-            return Ok(self.paths(""));
+    /// Where rv's files go on the cluster a probe described: its scratch when usable (an
+    /// unusable one is an error naming `paths.scratch`); from an older rv-probe, the
+    /// configured scratch, else `/scratch/<user>`.
+    pub fn paths_of(&self, cluster: &crate::records::Cluster) -> Result<Paths, Error> {
+        match &cluster.scratch {
+            Some(s) if s.usable => Ok(Paths {
+                scratch: s.dir.clone(),
+            }),
+            Some(s) => Err(Error::usage(crate::script::scratch_problem(s))),
+            None => Ok(self.paths(&cluster.user)),
         }
-        let cache = format!("users/{}", crate::script::clean_name(&self.host()));
-        if let Ok(user) = std::fs::read_to_string(self.state.root().join(&cache)) {
-            if !user.trim().is_empty() {
-                return Ok(self.paths(user.trim()));
+    }
+
+    /// Where rv's files are on the cluster, before any probe: the configured scratch, else
+    /// the one discovered the last time (remembered in the state directory), else
+    /// discovered now (one round trip).
+    pub async fn cluster_paths(&self, conn: &Connection) -> Result<Paths, Error> {
+        if let Some(dir) = &self.config.paths.scratch {
+            return Ok(Paths {
+                scratch: dir.clone(),
+            });
+        }
+        if let Ok(dir) = std::fs::read_to_string(self.state.root().join(self.scratch_cache())) {
+            if dir.starts_with('/') {
+                return Ok(Paths {
+                    scratch: dir.trim_end().to_owned(),
+                });
             }
         }
         let mut batch = crate::remote::batch::Batch::new();
-        let i = batch.command("id -un");
+        let i = batch.command(crate::script::scratch_command(None));
         let reply = crate::remote::transport::run_batch(conn, &batch).await?;
-        let user = reply.outputs[i].stdout.trim().to_owned();
-        if user.is_empty() || user.contains(['/', ' ']) {
-            return Err(Error::cluster(
-                "the cluster did not say who you are (`id -un`)",
-            ));
+        let scratch = crate::script::parse_scratch(&reply.outputs[i].stdout)
+            .ok_or_else(|| Error::cluster("the cluster did not say where scratch is"))?;
+        if !scratch.usable {
+            return Err(Error::usage(crate::script::scratch_problem(&scratch)));
         }
-        let _ = self.state.write_private(&cache, user.as_bytes());
-        Ok(self.paths(&user))
+        self.remember_scratch(&scratch);
+        Ok(Paths {
+            scratch: scratch.dir,
+        })
+    }
+
+    /// Remembers a discovered, usable scratch for the commands that do not probe.
+    pub fn remember_scratch(&self, scratch: &crate::records::Scratch) {
+        if scratch.usable && scratch.from != crate::records::ScratchSource::Config {
+            let _ = self
+                .state
+                .write_private(&self.scratch_cache(), scratch.dir.as_bytes());
+        }
+    }
+
+    fn scratch_cache(&self) -> String {
+        format!("scratch/{}", crate::script::clean_name(&self.host()))
     }
 
     /// The site profile for `host`.

@@ -39,7 +39,9 @@ pub(crate) fn submit_with_env(
         fairshare: None,
         running: vec![],
         max_gpus_per_user: None,
+        max_gpus_per_job: None,
         slurm_version: None,
+        scratch: None,
     };
     let request = Request {
         id: id.into(),

@@ -59,6 +59,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         gpus: args.gpu,
         account: args.account.clone().or(ctx.config.defaults.account.clone()),
         test_only: !args.no_test_only,
+        scratch: ctx.config.paths.scratch.clone(),
     };
     let snapshot = ctx.remote(async |c| Ok(probe::run(c, &host, &options).await?))?;
     warn_unread("rv-probe", &snapshot);

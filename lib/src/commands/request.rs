@@ -18,7 +18,8 @@ pub struct RequestArgs {
     /// Minimum memory per GPU, in GB.
     #[arg(long, value_name = "GB")]
     pub vram: Option<u32>,
-    /// Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else 2:59:00).
+    /// Total time needed: 2h, 90m, 1.5h, 3d, 1d12h or 2:59:00 (default: the configured time, else the
+    /// site profile's recommended walltime, else each partition's default time, else 2:59:00).
     #[arg(long, value_name = "DURATION")]
     pub time: Option<String>,
     /// Nodes (default: rv chooses among 1, 2 and 4).
@@ -133,6 +134,7 @@ pub fn ask(args: &RequestArgs, config: &Config) -> Result<Ask, String> {
         mig: args.mig,
         single_node: args.single_node,
         max_strategies: args.max_strategies.max(1),
+        default_time: args.time.is_none() && config.default_time().is_none(),
     })
 }
 

@@ -54,7 +54,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let ctx = Session::load("rv-submit", args.local.here())?;
     // The stored variables first, so `--env` overrides them.
     let vars = [crate::secrets::job_vars(&ctx)?, vars].concat();
-    let paths = ctx.paths(&cluster.user);
+    let paths = ctx.paths_of(&cluster)?;
     let modules = ctx
         .profile(&cluster.host)
         .map(|p| p.modules)

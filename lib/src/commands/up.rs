@@ -64,7 +64,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
     let outcome = ctx.remote(async |conn| {
-        let planned = plan_now(conn, &host, &profile, &ask, "rv up").await?;
+        let planned = plan_now(&ctx, conn, &host, &profile, &ask, "rv up").await?;
         let shown = planned.shown(args.request.explain);
         if args.dry_run {
             if args.json.on() {

@@ -85,12 +85,12 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
 /// The jobs of the request in the input.
 fn from_input(ctx: &Session, input: &Input) -> Result<Target, String> {
     let mut request = None;
-    let mut user = String::new();
+    let mut cluster = None;
     let mut strategies = Vec::new();
     let mut jobs = Vec::new();
     for record in input.records() {
         match record {
-            Record::Cluster(c) => user.clone_from(&c.user),
+            Record::Cluster(c) => cluster = Some(c.clone()),
             Record::Request(r) => request = Some(r.id.clone()),
             Record::Strategy(s) => strategies.push(s.clone()),
             Record::Submission(s) => {
@@ -106,9 +106,12 @@ fn from_input(ctx: &Session, input: &Input) -> Result<Target, String> {
     if jobs.is_empty() {
         return Err(format!("no job of request {request} was submitted"));
     }
+    let cluster = cluster.ok_or(
+        "no `cluster` record in the input: pipe rv-probe's output through rv-plan and rv-submit",
+    )?;
     Ok(Target {
         request,
-        paths: ctx.paths(&user),
+        paths: ctx.paths_of(&cluster).map_err(|e| e.to_string())?,
         strategies,
         jobs,
     })

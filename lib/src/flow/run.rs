@@ -126,9 +126,9 @@ pub fn launch(
         .map(|r| r.to_string_lossy().into_owned())
         .unwrap_or_default();
     ctx.remote(async |conn| {
-        let mut planned = plan_now(conn, &host, &profile, launch.ask, "rv run").await?;
+        let mut planned = plan_now(ctx, conn, &host, &profile, launch.ask, "rv run").await?;
         eprint!("{}", explain(&planned.shown(false), planned.now));
-        let paths = ctx.paths(&planned.user);
+        let paths = planned.paths.clone();
         let ws = Workspace::for_project(&paths.scratch, &root);
         let pushed =
             crate::flow::sync::push(ctx, &root, &ws.code(), sync::Options::default()).await?;

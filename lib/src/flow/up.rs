@@ -21,8 +21,8 @@ pub struct Planned {
     pub considered: Vec<plan::Considered>,
     /// The cluster's clock.
     pub now: i64,
-    /// The cluster user.
-    pub user: String,
+    /// Where rv's files go on the cluster.
+    pub paths: crate::script::Paths,
 }
 
 impl Planned {
@@ -45,8 +45,10 @@ impl Planned {
     }
 }
 
-/// Probes the cluster (one round trip, `--test-only` included) and plans `ask`.
+/// Probes the cluster (one round trip, `--test-only` included) and plans `ask`; fails
+/// before planning when there is no usable scratch.
 pub async fn plan_now(
+    ctx: &Session,
     conn: &crate::connect::Connection,
     host: &str,
     profile: &crate::profile::Profile,
@@ -58,19 +60,24 @@ pub async fn plan_now(
         gpus: ask.request.gpus.clamp(1, 8),
         account: ask.request.account.clone(),
         test_only: true,
+        scratch: ctx.config.paths.scratch.clone(),
     };
     let snapshot = probe::run(conn, host, &options).await?;
     crate::session::warn_unread(stage, &snapshot);
     let probed = snapshot.probed(profile, probe::shortest_window(Some(ask.request.time)));
     let cluster =
         (probed.cluster.clone()).ok_or_else(|| Error::cluster("the probe found no cluster"))?;
+    let paths = ctx.paths_of(&cluster)?;
+    if let Some(s) = &cluster.scratch {
+        ctx.remember_scratch(s);
+    }
     let id = request_id(cluster.now).map_err(Error::internal)?;
     let (request, considered) = plan::plan(ask, &probed, &id).map_err(Error::cluster)?;
     Ok(Planned {
         request,
         considered,
         now: cluster.now,
-        user: cluster.user,
+        paths,
     })
 }
 
@@ -125,10 +132,10 @@ pub async fn submit_and_follow(
 ) -> Result<Outcome, Error> {
     let kept = planned.kept();
     let request = &planned.request;
-    let paths = ctx.paths(&planned.user);
-    let prepared = submit::prepare(request, &kept, &paths, how.modules, how.vars, how.workdir)
+    let paths = &planned.paths;
+    let prepared = submit::prepare(request, &kept, paths, how.modules, how.vars, how.workdir)
         .map_err(Error::cluster)?;
-    let mut record = record_before_submitting(ctx, host, request, &kept, &paths)?;
+    let mut record = record_before_submitting(ctx, host, request, &kept, paths)?;
     let reply = run_batch(conn, &prepared.batch).await?;
     let submissions = prepared.submissions(&reply);
     record.submissions.clone_from(&submissions);
@@ -151,7 +158,7 @@ pub async fn submit_and_follow(
     );
     let target = Target {
         request: request.id.clone(),
-        paths,
+        paths: paths.clone(),
         strategies: kept,
         jobs,
     };

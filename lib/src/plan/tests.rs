@@ -41,6 +41,7 @@ fn ask(gpus: u32, time_h: u64) -> Ask {
         },
         mig: false,
         single_node: false,
+        default_time: false,
         max_strategies: DEFAULT_MAX_STRATEGIES,
     }
 }
@@ -319,4 +320,60 @@ fn the_explain_table_lines_up_however_long_a_cell() {
     assert_eq!(at(lines[1], "285") + 3, at(lines[0], "SU") + 2);
     assert_eq!(at(lines[2], "42") + 2, at(lines[0], "SU") + 2);
     assert!(lines[0].starts_with("  id   kept  partitions"), "{table}");
+}
+
+#[test]
+fn accountings_per_job_and_per_user_caps_drop_what_would_pend_on_them() {
+    let mut p = probed("probe_busy.ndjson");
+    p.cluster.as_mut().unwrap().max_gpus_per_job = Some(4);
+    let err = super::plan(&ask(8, 1), &p, "r").unwrap_err().to_string();
+    assert!(
+        err.contains("8 GPUs is more than the 4 one job may have here"),
+        "{err}"
+    );
+    assert!(super::plan(&ask(4, 1), &p, "r").is_ok());
+    let c = p.cluster.as_mut().unwrap();
+    c.max_gpus_per_job = None;
+    c.max_gpus_per_user = Some(8);
+    c.running = vec![records::Usage {
+        partition: "gpu-a40".into(),
+        gpu_type: "a40".into(),
+        gpus: 6,
+    }];
+    let err = super::plan(&ask(4, 1), &p, "r").unwrap_err().to_string();
+    assert!(
+        err.contains("you run 6 GPUs; 4 more exceeds your limit of 8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_time_each_partition_gives_its_own_default() {
+    let mut p = probed("probe_busy.ndjson");
+    for part in &mut p.partitions {
+        part.default_time = (part.name == "gpu-a6000").then(|| Walltime::from_hours(1));
+    }
+    let mut a = ask(1, 3);
+    a.max_strategies = 100;
+    // The longest single-job walltime asked for in a partition, over every strategy.
+    let time_on = |c: &[Considered], name: &str| {
+        c.iter()
+            .filter(|c| c.strategy.partitions.iter().any(|p| p == name) && c.strategy.segments == 1)
+            .map(|c| c.strategy.time)
+            .max()
+    };
+    let (_, asked) = super::plan(&a, &p, "r").unwrap();
+    assert_eq!(
+        time_on(&asked, "gpu-a6000"),
+        Some(3 * 3600),
+        "an asked-for time stays"
+    );
+    a.default_time = true;
+    let (_, defaulted) = super::plan(&a, &p, "r").unwrap();
+    assert_eq!(time_on(&defaulted, "gpu-a6000"), Some(3600));
+    let a40 = time_on(&defaulted, "gpu-a40");
+    assert!(
+        a40.is_none() || a40 == Some(3 * 3600),
+        "{a40:?}: rv's default elsewhere"
+    );
 }

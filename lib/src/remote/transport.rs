@@ -76,6 +76,17 @@ pub enum RemoteError {
     /// The connection failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// A file of the batch could not be written on the cluster (its directory is missing
+    /// or not writable), so nothing of the batch ran.
+    #[error(
+        "cannot write {path} on the cluster ({why}): rv keeps its files under `paths.scratch`; set it (~/.rv/config.toml or RV_SCRATCH) to a directory you can write"
+    )]
+    Upload {
+        /// The file.
+        path: String,
+        /// What the shell said.
+        why: String,
+    },
     /// The reply was not a batch reply; `stderr` says what the remote shell printed.
     #[error("{source}{}", if .stderr.is_empty() { String::new() } else { format!(": {}", .stderr.trim()) })]
     Framing {
@@ -113,10 +124,30 @@ pub async fn run_batch<T: Transport>(transport: &T, batch: &Batch) -> Result<Rep
     let raw = transport.run(&batch.script(&boundary)).await?;
     batch
         .parse_reply(&raw.stdout, &boundary)
-        .map_err(|source| RemoteError::Framing {
-            source,
-            stderr: raw.stderr,
+        .map_err(|source| match upload_failure(&raw.stderr) {
+            Some((path, why)) => RemoteError::Upload { path, why },
+            None => RemoteError::Framing {
+                source,
+                stderr: raw.stderr,
+            },
         })
+}
+
+/// The file a batch could not write, and why, from the remote shell's stderr.
+fn upload_failure(stderr: &str) -> Option<(String, String)> {
+    let path = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("rv: could not write "))?;
+    let why: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("rv: could not write ") && !l.trim().is_empty())
+        .collect();
+    let why = if why.is_empty() {
+        "no reason given".to_owned()
+    } else {
+        why.join("; ")
+    };
+    Some((path.to_owned(), why))
 }
 
 /// Maps what `ssh` printed on failure to what the user must do.
@@ -416,6 +447,25 @@ impl Transport for Ssh {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_written_is_named_with_paths_scratch() {
+        let mut batch = Batch::new();
+        batch.upload(crate::remote::batch::Upload {
+            path: "/proc/rv-nowhere/job.sh".into(),
+            content: b"true\n".to_vec(),
+            mode: 0o700,
+        });
+        batch.command("echo never");
+        let err = run_batch(&Local::default(), &batch).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, RemoteError::Upload { .. }), "{text}");
+        assert!(
+            text.starts_with("cannot write /proc/rv-nowhere/job.sh on the cluster (")
+                && text.contains("`paths.scratch`"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn ssh_failures_become_advice() {

@@ -186,3 +186,57 @@ fn env_file_values_survive_exactly() {
     assert!(env_file(&[("1BAD".into(), "x".into())]).is_err());
     assert!(env_file(&[("A-B".into(), "x".into())]).is_err());
 }
+
+/// Runs [`scratch_command`] with `sh` here, with `SCRATCH` and `HOME` as given.
+fn discovered(configured: Option<&str>, scratch: Option<&str>, home: &str) -> Option<Scratch> {
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg(scratch_command(configured))
+        .env("HOME", home)
+        .env_remove("SCRATCH");
+    if let Some(s) = scratch {
+        sh.env("SCRATCH", s);
+    }
+    parse_scratch(&String::from_utf8(sh.output().unwrap().stdout).unwrap())
+}
+
+#[test]
+fn scratch_is_the_config_then_dollar_scratch_then_site_scratch_then_home() {
+    let dir = std::env::temp_dir().join(format!("rv-scratch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let odd = format!("{d}/it's a |dir");
+    std::fs::create_dir_all(&odd).unwrap();
+    let got = discovered(Some(&odd), Some(d), d).unwrap();
+    assert_eq!(
+        (got.dir.as_str(), got.from, got.usable),
+        (odd.as_str(), ScratchSource::Config, true)
+    );
+    let missing = discovered(Some("/nonexistent/rv"), None, d).unwrap();
+    assert_eq!(
+        (missing.from, missing.usable),
+        (ScratchSource::Config, false)
+    );
+    assert!(scratch_problem(&missing).contains("`paths.scratch`: /nonexistent/rv is not"));
+    let env = discovered(None, Some(d), "/").unwrap();
+    assert_eq!((env.dir.as_str(), env.from), (d, ScratchSource::Env));
+    // /scratch/<user> is taken when it exists; this machine's user has none, so: home.
+    let user = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    if !std::path::Path::new(&format!("/scratch/{}", user.trim())).exists() {
+        let home = discovered(None, None, d).unwrap();
+        assert_eq!(
+            (home.dir.as_str(), home.from, home.usable),
+            (d, ScratchSource::Home, true)
+        );
+    }
+    assert_eq!(parse_scratch("garbage"), None);
+    assert_eq!(parse_scratch("yes|config|relative"), None);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -6,6 +6,7 @@
 pub mod gres;
 pub mod job_state;
 pub mod sacct;
+pub mod sacctmgr;
 pub mod sbatch;
 pub mod scontrol;
 pub mod sinfo;
