@@ -52,9 +52,74 @@ pub fn ssh_block(
     s
 }
 
+/// The remote script `rv init` runs first: who and where the user is (`user=`, `home=`,
+/// `scratch=` as [`crate::script::scratch_command`] prints it), then the sections it reads
+/// accounts and storage from: the site tools' output (`allocations`, `hdquota`, Rivanna's;
+/// empty elsewhere), and the accounts Slurm's accounting knows (`accounts`: the default
+/// first, from `sacctmgr`, else `sshare`).
+pub fn discovery_script() -> String {
+    format!(
+        r#"echo "user=$(id -un)"
+echo "home=$HOME"
+printf 'scratch='; {scratch}
+echo "rv-section allocations"
+allocations 2>/dev/null
+echo "rv-section hdquota"
+hdquota 2>/dev/null
+echo "rv-section accounts"
+{{ sacctmgr -n -P show user "$(id -un)" format=defaultaccount; sacctmgr -n -P show assoc where user="$(id -un)" format=account; }} 2>/dev/null | grep . ||
+  sshare -U -h -P -o account 2>/dev/null
+true
+"#,
+        scratch = crate::script::scratch_command(None),
+    )
+}
+
+/// What [`discovery_script`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovered {
+    /// The cluster user.
+    pub user: String,
+    /// The home directory on the cluster.
+    pub home: String,
+    /// Scratch, as found (`None`: not reported).
+    pub scratch: Option<crate::records::Scratch>,
+    /// Service-unit balances from `allocations`.
+    pub allocations: Vec<crate::site_tools::Allocation>,
+    /// Storage from `hdquota`.
+    pub quotas: Vec<crate::site_tools::Quota>,
+    /// The accounts Slurm knows for the user, the default first, each once.
+    pub accounts: Vec<String>,
+}
+
+/// Reads [`discovery_script`]'s output.
+pub fn parse_discovery(text: &str) -> Discovered {
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut accounts: Vec<String> = Vec::new();
+    for a in section(text, "accounts").lines().map(str::trim) {
+        let a = a.split('|').next().unwrap_or_default();
+        if !a.is_empty() && !accounts.iter().any(|x| x == a) {
+            accounts.push(a.to_owned());
+        }
+    }
+    Discovered {
+        user: value("user="),
+        home: value("home="),
+        scratch: crate::script::parse_scratch(&value("scratch=")),
+        allocations: crate::site_tools::parse_allocations(&section(text, "allocations"))
+            .unwrap_or_default(),
+        quotas: crate::site_tools::parse_hdquota(&section(text, "hdquota")).unwrap_or_default(),
+        accounts,
+    }
+}
+
 /// The remote script that points caches at `scratch` in `~/.bashrc` (and `~/.zshrc`,
-/// fish's config when they exist), between markers, rewriting a file only when it changes;
-/// then prints `user`, `home` and the site tools' output.
+/// fish's config when they exist), between markers, rewriting a file only when it changes.
 pub fn remote_setup_script(scratch: &str) -> String {
     let vars = [
         ("HF_HOME", "huggingface"),
@@ -67,23 +132,21 @@ pub fn remote_setup_script(scratch: &str) -> String {
         ("VLLM_CACHE_ROOT", "vllm"),
         ("XDG_CACHE_HOME", ""),
     ];
+    // Quoted for sh and fish alike (both join adjacent quoted words).
+    let dir = |d: &str| {
+        format!(
+            "{}/.cache{}{d}",
+            crate::util::quote(scratch),
+            if d.is_empty() { "" } else { "/" }
+        )
+    };
     let sh: Vec<String> = vars
         .iter()
-        .map(|(k, d)| {
-            format!(
-                "export {k}=\"{scratch}/.cache{}{d}\"",
-                if d.is_empty() { "" } else { "/" }
-            )
-        })
+        .map(|(k, d)| format!("export {k}={}", dir(d)))
         .collect();
     let fish: Vec<String> = vars
         .iter()
-        .map(|(k, d)| {
-            format!(
-                "set -gx {k} \"{scratch}/.cache{}{d}\"",
-                if d.is_empty() { "" } else { "/" }
-            )
-        })
+        .map(|(k, d)| format!("set -gx {k} {}", dir(d)))
         .collect();
     format!(
         r#"upsert() {{
@@ -96,12 +159,6 @@ pub fn remote_setup_script(scratch: &str) -> String {
 upsert "$HOME/.bashrc" {sh}
 [ -f "$HOME/.zshrc" ] && upsert "$HOME/.zshrc" {sh}
 [ -f "$HOME/.config/fish/config.fish" ] && upsert "$HOME/.config/fish/config.fish" {fish}
-echo "user=$(id -un)"
-echo "home=$HOME"
-echo "rv-section allocations"
-allocations 2>/dev/null
-echo "rv-section hdquota"
-hdquota 2>/dev/null
 true
 "#,
         sh = crate::util::quote(&sh.join("\n")),
@@ -356,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_remote_script_is_clean_shell() {
-        let script = remote_setup_script("/scratch/$USER");
+        let script = remote_setup_script("/scratch/it's me");
         let out = std::process::Command::new("sh")
             .args(["-n", "-c", &script])
             .output()
@@ -366,7 +423,24 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(script.contains("/scratch/$USER/.cache/huggingface"));
+        assert!(script.contains("/scratch/it"), "{script}");
+        let out = std::process::Command::new("sh")
+            .args(["-n", "-c", &discovery_script()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let d = parse_discovery(
+            "user=alice\nhome=/home/alice\nscratch=yes|home|/home/alice\n\
+             rv-section allocations\nrv-section hdquota\nrv-section accounts\n\
+             physics\nchem\nphysics\n",
+        );
+        assert_eq!(d.accounts, ["physics", "chem"]);
+        assert_eq!(d.scratch.unwrap().dir, "/home/alice");
+        assert!(d.allocations.is_empty() && d.quotas.is_empty());
         assert_eq!(
             section("a\nrv-section x\n1\n---\n2\nrv-section y\n3\n", "x"),
             "1\n---\n2\n"

@@ -28,7 +28,15 @@ pub struct Status {
     pub jobs: Vec<crate::jobs::Row>,
     /// GPUs per type.
     pub gpus: Vec<GpuKind>,
+    /// The site tools rv asks for balance and storage (`allocations`, `hdquota`, Rivanna's)
+    /// that this cluster does not have.
+    pub missing_tools: Vec<String>,
+    /// Where rv keeps its files on the cluster (`null`: the cluster did not say).
+    pub scratch: Option<crate::records::Scratch>,
 }
+
+/// The site tools `rv status` runs beside the probe, in order: balance, storage.
+pub const SITE_TOOLS: [&str; 2] = ["allocations", "hdquota"];
 
 /// One storage area.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -140,6 +148,14 @@ pub fn assemble(
         storage: storage(&quotas),
         jobs: crate::jobs::rows(&mine, &[], &requests),
         gpus: gpu_kinds(&cluster, &windows, snapshot.clock.now),
+        // The shell says 127 for a command it cannot find.
+        missing_tools: SITE_TOOLS
+            .iter()
+            .zip(site)
+            .filter(|(_, out)| out.code == 127)
+            .map(|(t, _)| (*t).to_owned())
+            .collect(),
+        scratch: snapshot.scratch.clone(),
     }
 }
 
@@ -157,6 +173,32 @@ pub fn render(s: &Status, colour: bool) -> String {
             "Account     {}: {} SUs available\n",
             a.account,
             thousands(a.available)
+        ));
+    }
+    match &s.scratch {
+        Some(sc) if !sc.usable => out.push_str(&format!(
+            "Scratch     {}\n",
+            paint(&crate::script::scratch_problem(sc), Tone::Bad, colour)
+        )),
+        Some(sc) if sc.from == crate::records::ScratchSource::Home => out.push_str(&format!(
+            "Scratch     {} (no $SCRATCH or /scratch/{} here; set `paths.scratch` for another)\n",
+            sc.dir, s.user
+        )),
+        _ => {}
+    }
+    if !s.missing_tools.is_empty() {
+        let what: Vec<&str> = s
+            .missing_tools
+            .iter()
+            .map(|t| match t.as_str() {
+                "allocations" => "balance",
+                _ => "storage",
+            })
+            .collect();
+        out.push_str(&format!(
+            "Site tools  {} not on this cluster: no {} shown\n",
+            s.missing_tools.join(", "),
+            what.join(" or ")
         ));
     }
     if !s.storage.is_empty() {
@@ -261,10 +303,24 @@ mod tests {
                 storage: rows,
                 jobs: vec![],
                 gpus: vec![],
+                missing_tools: vec!["allocations".into()],
+                scratch: Some(crate::records::Scratch {
+                    dir: "/home/u".into(),
+                    from: crate::records::ScratchSource::Home,
+                    usable: true,
+                }),
             },
             false,
         );
         assert!(text.contains("nearly full"));
         assert!(!text.contains('\u{1b}'), "no colour when off");
+        assert!(
+            text.contains("Site tools  allocations not on this cluster: no balance shown\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Scratch     /home/u (no $SCRATCH or /scratch/u here"),
+            "{text}"
+        );
     }
 }

@@ -7,13 +7,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::remote::transport::SshTarget;
-use crate::site_tools;
 use crate::state::StateDir;
 
 use super::{Error, Json, Run, print_lines};
 use crate::setup::{
-    HostEntry, ensure_key_accepted, find_or_make_key, remote, remote_setup_script, section,
-    write_config, write_ssh_config,
+    HostEntry, discovery_script, ensure_key_accepted, find_or_make_key, parse_discovery, remote,
+    remote_setup_script, write_config, write_ssh_config,
 };
 
 /// First-time setup: SSH key and config, account, storage, caches.
@@ -138,27 +137,36 @@ fn run(args: &Args) -> Result<serde_json::Value, Error> {
     ensure_key_accepted(&target, &identity, interactive).map_err(failure)?;
     let state = StateDir::open(StateDir::default_root(&env, &home))
         .map_err(|e| failure(format!("state directory: {e}")))?;
-    let scratch_default = format!("/scratch/{user}");
-    let reply = remote(&target, state, &remote_setup_script(&scratch_default))?;
-    let home_remote = reply
-        .lines()
-        .find_map(|l| l.strip_prefix("home="))
-        .unwrap_or_default()
-        .to_owned();
-    let allocations = section(&reply, "allocations");
-    let accounts = site_tools::parse_allocations(&allocations).unwrap_or_default();
+    let found = parse_discovery(&remote(&target, state.clone(), &discovery_script())?);
+    let scratch = match &found.scratch {
+        Some(sc) if sc.usable => sc.dir.clone(),
+        Some(sc) => return Err(Error::usage(crate::script::scratch_problem(sc))),
+        None => return Err(Error::cluster("the cluster did not say where scratch is")),
+    };
+    remote(&target, state, &remote_setup_script(&scratch))?;
+    let home_remote = found.home.clone();
+    // Accounts with a balance (the site's `allocations`), else those Slurm knows.
+    let accounts: Vec<String> = if found.allocations.is_empty() {
+        found.accounts.clone()
+    } else {
+        found
+            .allocations
+            .iter()
+            .map(|a| a.account.clone())
+            .collect()
+    };
     let account = match (&args.account, accounts.as_slice()) {
         (Some(a), _) => Some(a.clone()),
         (None, []) => None,
-        (None, [one]) => Some(one.account.clone()),
+        (None, [one]) => Some(one.clone()),
         (None, many) if interactive => {
-            let names: Vec<&str> = many.iter().map(|a| a.account.as_str()).collect();
+            let names: Vec<&str> = many.iter().map(String::as_str).collect();
             ask(&format!("Account ({})", names.join(", ")), Some(names[0]))
         }
-        (None, many) => Some(many[0].account.clone()),
+        (None, many) => Some(many[0].clone()),
     };
-    let quotas = site_tools::parse_hdquota(&section(&reply, "hdquota")).unwrap_or_default();
-    for q in quotas
+    for q in found
+        .quotas
         .iter()
         .filter(|q| q.percent > crate::status::STORAGE_WARN_PERCENT)
     {
@@ -167,10 +175,6 @@ fn run(args: &Args) -> Result<serde_json::Value, Error> {
             q.kind, q.location, q.percent
         );
     }
-    let scratch = quotas
-        .iter()
-        .find(|q| q.kind.to_ascii_lowercase().contains("scratch"))
-        .map_or(scratch_default, |q| q.location.clone());
     let config_path = env("RV_CONFIG").map_or_else(|| home.join(".rv/config.toml"), PathBuf::from);
     write_config(
         &config_path,

@@ -45,9 +45,10 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         let started = Instant::now();
         let options = Options {
             test_only: false,
+            scratch: ctx.config.paths.scratch.clone(),
             ..Options::default()
         };
-        let extra = ["allocations".to_owned(), "hdquota".to_owned()];
+        let extra = crate::status::SITE_TOOLS.map(str::to_owned);
         let (snapshot, site) = probe::run_with(conn, &host, &options, &extra).await?;
         Ok((snapshot, site, started.elapsed()))
     });
