@@ -36,7 +36,7 @@ T_PKGS=(slurmctld slurmd slurm-client slurmdbd slurm-wlm-mysql-plugin munge mari
   ca-certificates git curl)
 T_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # testbed/cluster's knobs that mean the same inside.
-T_KNOBS=(RV_NODES_PER_PART RV_DBD RV_GRES_CORES RV_BF_INTERVAL RV_FRESH RV_EXTERN RV_LOAD_SCALE RV_QUIET)
+T_KNOBS=(RV_TESTBED_LAYOUT RV_NODES_PER_PART RV_DBD RV_GRES_CORES RV_BF_INTERVAL RV_FRESH RV_EXTERN RV_LOAD_SCALE RV_QUIET)
 
 # t_in CMD...: CMD in the namespace and the root, as root, with a clean environment.
 t_in() {
@@ -161,6 +161,7 @@ EOF
   fi
   cat >"$T_DIR/cluster.env" <<EOF
 export RV_TESTBED_SLURM=24.11
+export RV_TESTBED_LAYOUT=$RV_TESTBED_LAYOUT
 export RV_TESTBED_NETNS=$T_NS
 export RV_CLUSTER_DIR=$T_DIR
 export RV_SSH_HOST=127.0.0.1

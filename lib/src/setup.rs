@@ -132,21 +132,24 @@ pub fn remote_setup_script(scratch: &str) -> String {
         ("VLLM_CACHE_ROOT", "vllm"),
         ("XDG_CACHE_HOME", ""),
     ];
-    // Quoted for sh and fish alike (both join adjacent quoted words).
-    let dir = |d: &str| {
-        format!(
-            "{}/.cache{}{d}",
-            crate::util::quote(scratch),
-            if d.is_empty() { "" } else { "/" }
-        )
+    // Inside double quotes, which sh and fish both read; `specials` are escaped.
+    let dir = |d: &str, specials: &[char]| {
+        let mut q = String::from("\"");
+        for c in scratch.chars() {
+            if specials.contains(&c) {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        format!("{q}/.cache{}{d}\"", if d.is_empty() { "" } else { "/" })
     };
     let sh: Vec<String> = vars
         .iter()
-        .map(|(k, d)| format!("export {k}={}", dir(d)))
+        .map(|(k, d)| format!("export {k}={}", dir(d, &['"', '\\', '$', '`'])))
         .collect();
     let fish: Vec<String> = vars
         .iter()
-        .map(|(k, d)| format!("set -gx {k} {}", dir(d)))
+        .map(|(k, d)| format!("set -gx {k} {}", dir(d, &['"', '\\', '$'])))
         .collect();
     format!(
         r#"upsert() {{
@@ -413,7 +416,7 @@ mod tests {
 
     #[test]
     fn the_remote_script_is_clean_shell() {
-        let script = remote_setup_script("/scratch/it's me");
+        let script = remote_setup_script("/scratch/it's $me");
         let out = std::process::Command::new("sh")
             .args(["-n", "-c", &script])
             .output()
@@ -423,7 +426,10 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(script.contains("/scratch/it"), "{script}");
+        assert!(
+            script.contains(r#"export HF_HOME="/scratch/it'\''s \$me/.cache/huggingface""#),
+            "{script}"
+        );
         let out = std::process::Command::new("sh")
             .args(["-n", "-c", &discovery_script()])
             .output()

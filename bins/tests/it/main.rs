@@ -4,6 +4,7 @@ mod completions;
 mod docs;
 mod env;
 mod everyday;
+mod generic;
 mod install;
 mod mixed;
 mod multiplexer;

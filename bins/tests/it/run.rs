@@ -8,7 +8,7 @@ use crate::support::RV;
 use rv_testbed::{ControlDir, Testbed};
 
 /// A project with a local wheel as its only dependency and a few programs.
-fn project(tag: &str) -> PathBuf {
+pub(crate) fn project(tag: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("rv-run-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("vendor")).unwrap();
@@ -79,7 +79,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     root
 }
 
-fn rv_run(tb: &Testbed, state: &ControlDir, dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn rv_run(tb: &Testbed, state: &ControlDir, dir: &Path, args: &[&str]) -> Output {
     tb.rv(RV, state)
         .arg("run")
         .args(args)
@@ -89,7 +89,7 @@ fn rv_run(tb: &Testbed, state: &ControlDir, dir: &Path, args: &[&str]) -> Output
 }
 
 /// The job id `rv run` reported on stderr.
-fn job_of(out: &Output) -> u64 {
+pub(crate) fn job_of(out: &Output) -> u64 {
     let err = String::from_utf8_lossy(&out.stderr);
     err.lines()
         .find_map(|l| {

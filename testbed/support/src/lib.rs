@@ -52,6 +52,9 @@ pub struct Testbed {
     /// The network namespace the cluster runs in (`RV_TESTBED_NETNS`), when it is not the
     /// host's: its loopback is not this machine's, see [`Testbed::expose`].
     pub netns: Option<String>,
+    /// The site layout it runs (`RV_TESTBED_LAYOUT`): `small` (Rivanna's partitions, the
+    /// default) or `generic` (a site unlike Rivanna).
+    pub layout: String,
 }
 
 /// What a remote command printed and how it exited.
@@ -142,6 +145,7 @@ impl Testbed {
             key: get("RV_SSH_KEY")?.into(),
             slurm: get("RV_TESTBED_SLURM").unwrap_or_else(|_| "22.05".to_owned()),
             netns: get("RV_TESTBED_NETNS").ok(),
+            layout: get("RV_TESTBED_LAYOUT").unwrap_or_else(|_| "small".to_owned()),
         })
     }
 
@@ -150,9 +154,32 @@ impl Testbed {
     /// Returns `None` (and says so on stderr) when it is not up, unless the testbed is
     /// [`required`], in which case the test fails: CI never skips a test silently.
     pub fn get() -> Option<Testbed> {
-        match Self::load() {
+        Self::get_layout("small")
+    }
+
+    /// The testbed for a test of a site `layout` (`generic`): as [`Testbed::get`], but a
+    /// testbed of another layout is skipped, unless `RV_TESTBED_LAYOUT` names this layout
+    /// (the CI pass that brought it up), which makes it required. The small layout's tests
+    /// ([`Testbed::get`]) are required whenever the testbed is.
+    pub fn get_layout(layout: &str) -> Option<Testbed> {
+        let required = if layout == "small" {
+            required()
+        } else {
+            std::env::var("RV_TESTBED_LAYOUT").is_ok_and(|l| l == layout)
+        };
+        let testbed = Self::load().and_then(|t| {
+            if t.layout == layout {
+                Ok(t)
+            } else {
+                Err(format!(
+                    "it runs the {} layout, this test needs {layout} (RV_TESTBED_LAYOUT={layout} testbed/cluster up)",
+                    t.layout
+                ))
+            }
+        });
+        match testbed {
             Ok(testbed) => Some(testbed),
-            Err(reason) if required() => panic!("the testbed is required but not usable: {reason}"),
+            Err(reason) if required => panic!("the testbed is required but not usable: {reason}"),
             Err(reason) => {
                 eprintln!("SKIPPED: this test needs the testbed: {reason}");
                 None
@@ -192,20 +219,26 @@ impl Testbed {
 
     /// An `rv-*` binary set up to reach the testbed: `RV_SSH_HOST`/`RV_SSH_CONFIG` name the
     /// testbed's ssh alias, `RV_STATE_DIR` is `state` (so the test's ssh master is its own),
-    /// the Rivanna profile applies, and no user config is read.
+    /// the Rivanna profile applies on the small layout (none elsewhere), and no user config
+    /// is read.
     pub fn rv(&self, program: &str, state: &ControlDir) -> Command {
         let mut command = Command::new(program);
         command
             .env("RV_SSH_HOST", SSH_ALIAS)
             .env("RV_SSH_CONFIG", &self.ssh_config)
             .env("RV_STATE_DIR", &state.0)
-            .env("RV_PROFILE", "rivanna")
             .env("RV_CONFIG", "/dev/null")
             .env("RV_KEY_FILE", state.key_file())
             .env_remove("RV_SSH_PORT")
             .env_remove("RV_SSH_USER")
             .env_remove("RV_SSH_KEY")
             .env_remove("RUST_BACKTRACE");
+        // The small layout is Rivanna's; another site is one rv has no profile for.
+        if self.layout == "small" {
+            command.env("RV_PROFILE", "rivanna");
+        } else {
+            command.env_remove("RV_PROFILE");
+        }
         command
     }
 
@@ -334,6 +367,7 @@ impl Testbed {
             .args(["load", scenario])
             .env("RV_CLUSTER_DIR", &self.dir)
             .env("RV_TESTBED_SLURM", &self.slurm)
+            .env("RV_TESTBED_LAYOUT", &self.layout)
             .env("RV_LOAD_SCALE", scale.to_string())
             .output()
             .expect("testbed/cluster runs");
