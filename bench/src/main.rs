@@ -5,7 +5,8 @@
 //! NDJSON, configs and Slurm output: every one a clear error, never a panic), `faults`
 //! (killed clients, a killed SSH master, Ctrl-C, a frozen client: how many jobs are left),
 //! `time-to-gpu` (rv's fan-out against a plain `sbatch` and a native multi-partition job on
-//! loaded scenarios, on a compressed clock). `--quick` runs one short trial of each; the full
+//! loaded scenarios, on a compressed clock), `scale` (the probe's time and reply size under the
+//! layout's fullest load). `--quick` runs one short trial of each; the full
 //! run writes `BENCHMARKS.md` and `bench/time-to-gpu-<slurm version>.svg`.
 
 // Statistics over a few hundred samples of seconds: float casts lose nothing that matters.
@@ -19,6 +20,7 @@ mod bad_input;
 mod faults;
 mod overhead;
 mod report;
+mod scale;
 mod time_to_gpu;
 
 use std::path::PathBuf;
@@ -138,14 +140,14 @@ fn main() -> anyhow::Result<()> {
                         .with_context(|| format!("--trials: {n:?} is not a positive number"))?,
                 );
             }
-            "overhead" | "bad-input" | "faults" | "time-to-gpu" => sections.push(a),
+            "overhead" | "bad-input" | "faults" | "time-to-gpu" | "scale" => sections.push(a),
             other => bail!(
-                "unknown argument {other:?} (--quick, --bin-dir DIR, --trials N, overhead, bad-input, faults, time-to-gpu)"
+                "unknown argument {other:?} (--quick, --bin-dir DIR, --trials N, overhead, bad-input, faults, time-to-gpu, scale)"
             ),
         }
     }
     if sections.is_empty() {
-        sections = ["overhead", "bad-input", "faults", "time-to-gpu"]
+        sections = ["overhead", "bad-input", "faults", "time-to-gpu", "scale"]
             .map(str::to_owned)
             .to_vec();
     }
@@ -163,6 +165,7 @@ fn main() -> anyhow::Result<()> {
         eprintln!("rv-bench: {s}{}", if quick { " (quick)" } else { "" });
         match s.as_str() {
             "overhead" => tables.extend(overhead::run(&bench)?),
+            "scale" => tables.extend(scale::run(&bench)?),
             "bad-input" | "faults" => {
                 let (t, f) = if s == "faults" {
                     faults::run(&bench)?

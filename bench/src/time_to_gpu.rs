@@ -266,11 +266,14 @@ fn with_rv(b: &Bench, limit: Duration) -> Option<f64> {
 /// Runs the section on the testbed's Slurm: tables (titled with the version) and the SVG
 /// plot with the file it goes to (`bench/time-to-gpu-<version>.svg`), shown in the first.
 pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
-    let scenarios: &[&str] = if b.quick {
-        &["a6000-full"]
-    } else {
-        &["busy", "a6000-full", "maintenance", "backfill"]
+    // At Rivanna's scale, its own load; on the small layout, the four shaped ones.
+    let rivanna = b.tb.layout == "rivanna";
+    let scenarios: &[&str] = match (rivanna, b.quick) {
+        (true, _) => &["rivanna"],
+        (false, true) => &["a6000-full"],
+        (false, false) => &["busy", "a6000-full", "maintenance", "backfill"],
     };
+    let at = if rivanna { " at Rivanna scale" } else { "" };
     let trials = b.trials(10);
     // Censored after half a Rivanna hour on the scaled clock; Slurm's planned start is noted.
     let limit = Duration::from_secs(30);
@@ -327,9 +330,13 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
         ));
     }
     let slurm = &b.tb.slurm;
-    let plot = format!("bench/time-to-gpu-{slurm}.svg");
+    let plot = if rivanna {
+        format!("bench/time-to-gpu-rivanna-{slurm}.svg")
+    } else {
+        format!("bench/time-to-gpu-{slurm}.svg")
+    };
     let ttg = Table {
-        title: format!("Time to GPU (Slurm {slurm})"),
+        title: format!("Time to GPU{at} (Slurm {slurm})"),
         how: format!(
             "![median time to GPU on Slurm {slurm}]({plot})\n\n2 GPUs of 40 GB or more for 2 h, {trials} trial(s) per scenario and method, the queue reloaded before each; the testbed clock is compressed {SCALE}x (a Rivanna hour is a minute). Wait = start minus submission on the cluster's clock; `vs rv` is the median wait over rv's."
         ),
@@ -346,9 +353,15 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
         .to_vec(),
         rows,
     };
+    let accuracy = accuracy_table(&accuracy, at, slurm);
+    (vec![ttg, accuracy], (plot, svg(&bars)))
+}
+
+/// The prediction accuracy table.
+fn accuracy_table(accuracy: &Accuracy, at: &str, slurm: &str) -> Table {
     let share = |t: &Tally| format!("{:.0} %", 100.0 * t.right as f64 / t.made.max(1) as f64);
-    let accuracy = Table {
-        title: format!("Prediction accuracy (Slurm {slurm})"),
+    Table {
+        title: format!("Prediction accuracy{at} (Slurm {slurm})"),
         how: "Per scenario, `rv-probe | rv-plan` plan the same request once; then each strategy is submitted alone, as a plain job of its shape, on a freshly loaded queue (in `rv up` the losers are cancelled, which would hide whether they would have started). A prediction is \"now\" when the start is within a minute of the plan (a Rivanna hour), and it held when the job ran within a minute, or did not when \"later\". The plan ranks by the model; `sbatch --test-only` is the probe's cross-check (single-node shapes only).".into(),
         columns: ["source", "predictions", "held", "share", "missed"].map(str::to_owned).to_vec(),
         rows: [("backfill model", &accuracy.model), ("sbatch --test-only", &accuracy.test_only)]
@@ -363,8 +376,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
                 ]
             })
             .collect(),
-    };
-    (vec![ttg, accuracy], (plot, svg(&bars)))
+    }
 }
 
 /// The table rows of one scenario, and its bars for the plot.

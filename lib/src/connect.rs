@@ -73,4 +73,11 @@ impl Transport for Connection {
             Connection::Local(l) => l.round_trips(),
         }
     }
+
+    fn received(&self) -> u64 {
+        match self {
+            Connection::Ssh(s) => s.received(),
+            Connection::Local(l) => l.received(),
+        }
+    }
 }

@@ -137,7 +137,11 @@ impl Session {
             let result = work(&connection).await;
             if std::env::var_os("RV_TRACE").is_some_and(|v| !v.is_empty()) {
                 use crate::remote::transport::Transport;
-                eprintln!("rv-trace: {} round trips", connection.round_trips());
+                eprintln!(
+                    "rv-trace: {} round trips, {} bytes received",
+                    connection.round_trips(),
+                    connection.received()
+                );
             }
             result
         })

@@ -11,6 +11,7 @@ mod multiplexer;
 mod notify;
 mod plan;
 mod probe;
+mod rivanna;
 mod run;
 mod segments;
 mod submit;

@@ -113,6 +113,9 @@ pub trait Transport {
 
     /// How many round trips this transport has made.
     fn round_trips(&self) -> u64;
+
+    /// How many bytes of replies (stdout) it has received.
+    fn received(&self) -> u64;
 }
 
 /// Runs `batch` in one round trip and reads its reply.
@@ -189,6 +192,7 @@ pub fn classify(host: &str, stderr: &str) -> TransportError {
 struct Channels {
     permits: Semaphore,
     trips: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl Default for Channels {
@@ -196,6 +200,7 @@ impl Default for Channels {
         Channels {
             permits: Semaphore::new(MAX_CONCURRENT),
             trips: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
         }
     }
 }
@@ -210,6 +215,16 @@ impl Channels {
             .expect("the semaphore is never closed");
         self.trips.fetch_add(1, Ordering::Relaxed);
         permit
+    }
+
+    /// Counts the bytes of a reply.
+    fn received(&self, reply: &RawReply) {
+        self.bytes
+            .fetch_add(reply.stdout.len() as u64, Ordering::Relaxed);
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     fn round_trips(&self) -> u64 {
@@ -239,14 +254,20 @@ impl Transport for Local {
         stdin.write_all(script.as_bytes()).await.map_err(spawn)?;
         drop(stdin);
         let out = child.wait_with_output().await.map_err(spawn)?;
-        Ok(RawReply {
+        let reply = RawReply {
             stdout: out.stdout,
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        };
+        self.channels.received(&reply);
+        Ok(reply)
     }
 
     fn round_trips(&self) -> u64 {
         self.channels.round_trips()
+    }
+
+    fn received(&self) -> u64 {
+        self.channels.bytes()
     }
 }
 
@@ -426,10 +447,12 @@ impl Transport for Ssh {
                 })?;
             drop(stdin);
             let out = child.wait_with_output().await.map_err(failed)?;
-            Ok(RawReply {
+            let reply = RawReply {
                 stdout: out.stdout,
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
+            };
+            self.channels.received(&reply);
+            Ok(reply)
         };
         tokio::time::timeout(self.timeout, work)
             .await
@@ -441,6 +464,10 @@ impl Transport for Ssh {
 
     fn round_trips(&self) -> u64 {
         self.channels.round_trips()
+    }
+
+    fn received(&self) -> u64 {
+        self.channels.bytes()
     }
 }
 

@@ -53,7 +53,8 @@ pub struct Testbed {
     /// host's: its loopback is not this machine's, see [`Testbed::expose`].
     pub netns: Option<String>,
     /// The site layout it runs (`RV_TESTBED_LAYOUT`): `small` (Rivanna's partitions, the
-    /// default) or `generic` (a site unlike Rivanna).
+    /// default), `rivanna` (the same at Rivanna's node counts) or `generic` (a site unlike
+    /// Rivanna).
     pub layout: String,
 }
 
@@ -219,7 +220,7 @@ impl Testbed {
 
     /// An `rv-*` binary set up to reach the testbed: `RV_SSH_HOST`/`RV_SSH_CONFIG` name the
     /// testbed's ssh alias, `RV_STATE_DIR` is `state` (so the test's ssh master is its own),
-    /// the Rivanna profile applies on the small layout (none elsewhere), and no user config
+    /// the Rivanna profile applies on Rivanna's layouts (none elsewhere), and no user config
     /// is read.
     pub fn rv(&self, program: &str, state: &ControlDir) -> Command {
         let mut command = Command::new(program);
@@ -233,8 +234,9 @@ impl Testbed {
             .env_remove("RV_SSH_USER")
             .env_remove("RV_SSH_KEY")
             .env_remove("RUST_BACKTRACE");
-        // The small layout is Rivanna's; another site is one rv has no profile for.
-        if self.layout == "small" {
+        // The small and rivanna layouts are Rivanna's; another site is one rv has no
+        // profile for.
+        if self.layout == "small" || self.layout == "rivanna" {
             command.env("RV_PROFILE", "rivanna");
         } else {
             command.env_remove("RV_PROFILE");
