@@ -415,29 +415,22 @@ mod tests {
     }
 
     #[test]
-    fn the_remote_script_is_clean_shell() {
+    fn the_remote_scripts_are_clean_shell() {
         let script = remote_setup_script("/scratch/it's $me");
-        let out = std::process::Command::new("sh")
-            .args(["-n", "-c", &script])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        for s in [&script, &discovery_script()] {
+            let out = std::process::Command::new("sh")
+                .args(["-n", "-c", s])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         assert!(
             script.contains(r#"export HF_HOME="/scratch/it'\''s \$me/.cache/huggingface""#),
             "{script}"
-        );
-        let out = std::process::Command::new("sh")
-            .args(["-n", "-c", &discovery_script()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let d = parse_discovery(
             "user=alice\nhome=/home/alice\nscratch=yes|home|/home/alice\n\

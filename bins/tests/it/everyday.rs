@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rv_testbed::{ControlDir, Testbed};
 
-use crate::support::{RV, assert_documented, poll};
+use crate::support::{RV, assert_documented, init_sandbox, poll, rv_init};
 
 fn rv(tb: &Testbed, state: &ControlDir, args: &[&str]) -> Output {
     tb.rv(RV, state).args(args).output().unwrap()
@@ -240,45 +240,9 @@ fn scenario_idle_the_picker_chooses_a_job_on_a_terminal() {
 #[test]
 fn init_writes_a_working_config_and_a_second_run_changes_nothing() {
     let Some(tb) = Testbed::get() else { return };
-    let dir = std::env::temp_dir().join(format!("rv-init-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("home")).unwrap();
     // The user's own config comes first and stays; it also trusts the testbed's host key.
-    let ssh_config = dir.join("ssh_config");
-    let mine = format!(
-        "Host *\n    UserKnownHostsFile {}\n    StrictHostKeyChecking no\n",
-        tb.key.with_file_name("known_hosts").display()
-    );
-    std::fs::write(&ssh_config, &mine).unwrap();
-    let init = || {
-        Command::new(RV)
-            .args([
-                "init",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &tb.port.to_string(),
-                "--user",
-                "rvtest",
-                "-y",
-                "--json",
-            ])
-            .arg("--identity")
-            .arg(&tb.key)
-            .arg("--ssh-config")
-            .arg(&ssh_config)
-            .env("HOME", dir.join("home"))
-            .env("RV_STATE_DIR", dir.join("state"))
-            .env("RV_CONFIG", dir.join("config.toml"))
-            .env("RV_KEY_FILE", dir.join("key"))
-            .env_remove("RV_SSH_HOST")
-            .env_remove("RV_SSH_CONFIG")
-            .env_remove("RV_SSH_PORT")
-            .env_remove("RV_SSH_USER")
-            .env_remove("RV_SSH_KEY")
-            .output()
-            .unwrap()
-    };
+    let (dir, ssh_config, mine) = init_sandbox(&tb, "small");
+    let init = || rv_init(&tb, &dir, &ssh_config);
     let files = || {
         (
             std::fs::read_to_string(&ssh_config).unwrap(),

@@ -4,13 +4,13 @@
 //! Rivanna's site tools. These tests skip on another layout; CI runs them in a pass of their
 //! own on both Slurm versions.
 
-use std::process::{Command, Output};
-
 use rv::records::{Record, Strategy};
 use rv_testbed::Testbed;
 
 use crate::run::{job_of, project, rv_run};
-use crate::support::{RV, allocation, assert_documented, assert_ok, records};
+use crate::support::{
+    RV, allocation, assert_documented, assert_ok, init_sandbox, records, rv_init,
+};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -225,42 +225,8 @@ fn scenario_idle_a_plan_never_counts_on_a_job_the_qos_cap_keeps_pending() {
 #[test]
 fn init_finds_the_account_through_sacctmgr_and_scratch_in_home() {
     let Some(tb) = generic() else { return };
-    let dir = std::env::temp_dir().join(format!("rv-init-generic-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("home")).unwrap();
-    let ssh_config = dir.join("ssh_config");
-    std::fs::write(
-        &ssh_config,
-        format!(
-            "Host *\n    UserKnownHostsFile {}\n    StrictHostKeyChecking no\n",
-            tb.key.with_file_name("known_hosts").display()
-        ),
-    )
-    .unwrap();
-    let out: Output = Command::new(RV)
-        .args([
-            "init",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &tb.port.to_string(),
-        ])
-        .args(["--user", &tb.user, "-y", "--json"])
-        .arg("--identity")
-        .arg(&tb.key)
-        .arg("--ssh-config")
-        .arg(&ssh_config)
-        .env("HOME", dir.join("home"))
-        .env("RV_STATE_DIR", dir.join("state"))
-        .env("RV_CONFIG", dir.join("config.toml"))
-        .env("RV_KEY_FILE", dir.join("key"))
-        .env_remove("RV_SSH_HOST")
-        .env_remove("RV_SSH_CONFIG")
-        .env_remove("RV_SSH_PORT")
-        .env_remove("RV_SSH_USER")
-        .env_remove("RV_SSH_KEY")
-        .output()
-        .unwrap();
+    let (dir, ssh_config, _) = init_sandbox(&tb, "generic");
+    let out = rv_init(&tb, &dir, &ssh_config);
     assert_ok(&out);
     let v = assert_documented("rv init --json", &out.stdout);
     let home = home(&tb);

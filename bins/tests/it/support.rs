@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests.
 
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
 
 use rv::records::{Allocation, Line, Record, read_line};
+use rv_testbed::Testbed;
 
 pub use rv_testbed::poll;
 
@@ -158,4 +160,47 @@ pub fn assert_ok(out: &std::process::Output) {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A fresh laptop for `rv init`, named by `tag`: a directory with an empty home, and an ssh
+/// config of the user's own that trusts the testbed's host key (returned with its text).
+pub fn init_sandbox(tb: &Testbed, tag: &str) -> (PathBuf, PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("rv-init-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    let ssh_config = dir.join("ssh_config");
+    let mine = format!(
+        "Host *\n    UserKnownHostsFile {}\n    StrictHostKeyChecking no\n",
+        tb.key.with_file_name("known_hosts").display()
+    );
+    std::fs::write(&ssh_config, &mine).unwrap();
+    (dir, ssh_config, mine)
+}
+
+/// `rv init -y --json` as the testbed's user, from the sandbox `dir` of [`init_sandbox`].
+pub fn rv_init(tb: &Testbed, dir: &Path, ssh_config: &Path) -> Output {
+    Command::new(RV)
+        .args([
+            "init",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &tb.port.to_string(),
+        ])
+        .args(["--user", &tb.user, "-y", "--json"])
+        .arg("--identity")
+        .arg(&tb.key)
+        .arg("--ssh-config")
+        .arg(ssh_config)
+        .env("HOME", dir.join("home"))
+        .env("RV_STATE_DIR", dir.join("state"))
+        .env("RV_CONFIG", dir.join("config.toml"))
+        .env("RV_KEY_FILE", dir.join("key"))
+        .env_remove("RV_SSH_HOST")
+        .env_remove("RV_SSH_CONFIG")
+        .env_remove("RV_SSH_PORT")
+        .env_remove("RV_SSH_USER")
+        .env_remove("RV_SSH_KEY")
+        .output()
+        .unwrap()
 }
