@@ -100,12 +100,14 @@ pub(crate) fn submit_with_env(
         .unwrap()
 }
 
-/// Lines of the request's `segments` log once the chain has ended (no job of it queued).
+/// Lines of the request's `segments` log once the chain has ended (no job of it queued,
+/// configuring — a next segment that starts at once is CONFIGURING first — running or
+/// completing).
 fn finished_segments(tb: &Testbed, id: &str, within: Duration) -> Vec<String> {
     let dir = format!("/scratch/rvtest/.rv/requests/{id}");
     let deadline = Instant::now() + within;
     loop {
-        let out = tb.ssh(&format!("squeue -h -n it-chain-{}-s1 -t PD,R,CG -o %i; echo ---; cat {dir}/segments 2>/dev/null", id.rsplit('-').next().unwrap())).stdout;
+        let out = tb.ssh(&format!("squeue -h -n it-chain-{}-s1 -t PD,CF,R,CG -o %i; echo ---; cat {dir}/segments 2>/dev/null", id.rsplit('-').next().unwrap())).stdout;
         let (queued, log) = out.split_once("---\n").unwrap();
         if queued.trim().is_empty() && !log.trim().is_empty() {
             return log.lines().map(str::to_owned).collect();
