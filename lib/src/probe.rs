@@ -383,9 +383,9 @@ impl Snapshot {
     pub fn probed(&self, profile: &Profile, shortest: u64) -> Probed {
         let mut cluster = Cluster::build(&self.nodes, &self.partitions, profile);
         let limits = self.accounting_limits();
+        // A partition's own QOS caps its GPUs per user too.
         for p in &mut cluster.partitions {
-            let qos = self.partitions.iter().find(|x| x.name == p.name);
-            let cap = qos
+            let cap = (self.partitions.iter().find(|x| x.name == p.name))
                 .and_then(|x| x.qos.as_deref())
                 .and_then(|q| self.qos.iter().find(|x| x.name == q))
                 .and_then(|q| q.max_gpus_per_user);

@@ -67,10 +67,7 @@ impl Session {
     /// configured scratch, else `/scratch/<user>`.
     pub fn paths_of(&self, cluster: &crate::records::Cluster) -> Result<Paths, Error> {
         match &cluster.scratch {
-            Some(s) if s.usable => Ok(Paths {
-                scratch: s.dir.clone(),
-            }),
-            Some(s) => Err(Error::usage(crate::script::scratch_problem(s))),
+            Some(s) => usable(s),
             None => Ok(self.paths(&cluster.user)),
         }
     }
@@ -96,13 +93,9 @@ impl Session {
         let reply = crate::remote::transport::run_batch(conn, &batch).await?;
         let scratch = crate::script::parse_scratch(&reply.outputs[i].stdout)
             .ok_or_else(|| Error::cluster("the cluster did not say where scratch is"))?;
-        if !scratch.usable {
-            return Err(Error::usage(crate::script::scratch_problem(&scratch)));
-        }
+        let paths = usable(&scratch)?;
         self.remember_scratch(&scratch);
-        Ok(Paths {
-            scratch: scratch.dir,
-        })
+        Ok(paths)
     }
 
     /// Remembers a discovered, usable scratch for the commands that do not probe.
@@ -154,6 +147,18 @@ impl Session {
         let mut reply =
             self.remote(async |c| Ok(crate::remote::transport::run_batch(c, &batch).await?))?;
         Ok(reply.outputs.swap_remove(i))
+    }
+}
+
+/// The paths under a scratch the cluster reported, or, when it is not usable, the error
+/// naming `paths.scratch`.
+fn usable(scratch: &crate::records::Scratch) -> Result<Paths, Error> {
+    if scratch.usable {
+        Ok(Paths {
+            scratch: scratch.dir.clone(),
+        })
+    } else {
+        Err(Error::usage(crate::script::scratch_problem(scratch)))
     }
 }
 
