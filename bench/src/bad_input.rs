@@ -47,6 +47,10 @@ fn corpus(config_dir: &std::path::Path) -> Vec<Case> {
             out.push(case("duration", program, &args));
         }
     }
+    for l in ["0", "-5m", "soon", "30s", "", "0m"] {
+        out.push(case("lease", "rv", &["up", "--dry-run", "--lease", l]));
+        out.push(case("lease", "rv-submit", &["--lease", l]));
+    }
     for g in ["-1", "x", "99999999999", "1.5", ""] {
         for pre in [vec!["up", "--dry-run"], vec!["cost"], vec!["run"]] {
             let mut args = pre.clone();
@@ -118,6 +122,7 @@ fn ndjson_and_config(config_dir: &std::path::Path) -> Vec<Case> {
         "\u{0}\u{1}",
         "[connection]\nport = 99999",
         "[defaults]\naccount = 7",
+        "[defaults]\nlease = \"-5m\"",
     ];
     for (i, text) in configs.iter().enumerate() {
         let path = config_dir.join(format!("config-{i}.toml"));
@@ -130,6 +135,7 @@ fn ndjson_and_config(config_dir: &std::path::Path) -> Vec<Case> {
     }
     for (var, value) in [
         ("RV_TIME", "soon"),
+        ("RV_LEASE", "0"),
         ("RV_SSH_PORT", "abc"),
         ("RV_SSH_PORT", "0"),
         ("RV_PROFILE", "nowhere"),

@@ -3,7 +3,8 @@
 //! Sections: `overhead` (SSH round trips per command, `rv ps` against a raw `squeue` over
 //! the same master, start-up time), `bad-input` (a corpus of malformed flags, durations,
 //! NDJSON, configs and Slurm output: every one a clear error, never a panic), `faults`
-//! (killed clients, a killed SSH master, Ctrl-C, a frozen client: how many jobs are left),
+//! (killed clients, a killed SSH master, Ctrl-C, a frozen client: how many jobs are left;
+//! the same after the shell opened: whether the lease ends the job, and what it burnt),
 //! `time-to-gpu` (rv's fan-out against a plain `sbatch` and a native multi-partition job on
 //! loaded scenarios, on a compressed clock), `scale` (the probe's time and reply size under the
 //! layout's fullest load). `--quick` runs one short trial of each; the full
@@ -16,6 +17,7 @@
     clippy::cast_sign_loss
 )]
 
+mod after_attach;
 mod bad_input;
 mod faults;
 mod overhead;
@@ -166,14 +168,16 @@ fn main() -> anyhow::Result<()> {
         match s.as_str() {
             "overhead" => tables.extend(overhead::run(&bench)?),
             "scale" => tables.extend(scale::run(&bench)?),
-            "bad-input" | "faults" => {
-                let (t, f) = if s == "faults" {
-                    faults::run(&bench)?
-                } else {
-                    bad_input::run(&bench)?
-                };
+            "bad-input" => {
+                let (t, f) = bad_input::run(&bench)?;
                 tables.push(t);
                 failures.extend(f);
+            }
+            "faults" => {
+                for (t, f) in [faults::run(&bench)?, after_attach::run(&bench)?] {
+                    tables.push(t);
+                    failures.extend(f);
+                }
             }
             _ => {
                 let (t, svg) = time_to_gpu::run(&bench);

@@ -58,6 +58,9 @@ pub struct Defaults {
     pub time: Option<String>,
     /// A partition to stay within.
     pub partition: Option<String>,
+    /// How long an interactive job outlives its client, as `10m` or `1h` (see
+    /// [`crate::lease`]).
+    pub lease: Option<String>,
 }
 
 /// `[paths]`.
@@ -104,6 +107,7 @@ pub const ENV: &[(&str, &str)] = &[
     ("RV_GPU_TYPE", "defaults.gpu_type"),
     ("RV_TIME", "defaults.time"),
     ("RV_PARTITION", "defaults.partition"),
+    ("RV_LEASE", "defaults.lease"),
     ("RV_SCRATCH", "paths.scratch"),
     ("RV_REMOTE_HOME", "paths.home"),
     ("RV_NOTIFY_EMAIL", "notifications.email"),
@@ -169,6 +173,7 @@ impl Config {
             "defaults.gpu_type" => self.defaults.gpu_type = v,
             "defaults.time" => self.defaults.time = v,
             "defaults.partition" => self.defaults.partition = v,
+            "defaults.lease" => self.defaults.lease = v,
             "paths.scratch" => self.paths.scratch = v,
             "paths.home" => self.paths.home = v,
             "notifications.email" => self.notifications.email = v,
@@ -181,6 +186,7 @@ impl Config {
         for key in [
             "connection.port",
             "defaults.time",
+            "defaults.lease",
             "notifications.email",
             "paths.scratch",
             "paths.home",
@@ -201,6 +207,12 @@ impl Config {
             "defaults.time" => match &self.defaults.time {
                 Some(t) => Walltime::from_user(t).map(|_| ()).map_err(|e| {
                     format!("`defaults.time`: expected a duration such as 2h or 2:59:00 ({e})")
+                }),
+                None => Ok(()),
+            },
+            "defaults.lease" => match &self.defaults.lease {
+                Some(t) => crate::lease::parse(t).map(|_| ()).map_err(|e| {
+                    format!("`defaults.lease`: expected a duration such as 10m ({e})")
                 }),
                 None => Ok(()),
             },
@@ -225,6 +237,16 @@ impl Config {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The lease of an interactive request in seconds: `defaults.lease`, else
+    /// [`crate::lease::DEFAULT_SECS`] (checked when loaded).
+    pub fn lease(&self) -> u64 {
+        self.defaults
+            .lease
+            .as_deref()
+            .and_then(|t| crate::lease::parse(t).ok())
+            .unwrap_or(crate::lease::DEFAULT_SECS)
     }
 
     /// The default time as a walltime, if configured (checked when loaded).
@@ -303,6 +325,10 @@ email = ""
             ),
             ("[defaults]\ntiem = \"2h\"\n", "tiem"),
             (
+                "[defaults]\nlease = \"0\"\n",
+                "`defaults.lease`: expected a duration such as 10m",
+            ),
+            (
                 "[paths]\nscratch = \"scratch/me\"\n",
                 "`paths.scratch`: expected an absolute path",
             ),
@@ -340,6 +366,9 @@ email = ""
             "untouched keys stay"
         );
         assert_eq!(c.default_time(), Some(Walltime::from_minutes(90)));
+        assert_eq!(c.lease(), crate::lease::DEFAULT_SECS);
+        let leased = Config::load(&env(&[("RV_LEASE", "30m")]), &home).unwrap();
+        assert_eq!(leased.lease(), 1800);
         let err = Config::load(&env(&[("RV_SSH_PORT", "70000")]), &home)
             .unwrap_err()
             .to_string();

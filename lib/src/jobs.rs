@@ -33,6 +33,8 @@ pub struct Row {
     pub limit: Option<u64>,
     /// Start (epoch seconds), actual or planned.
     pub start: Option<i64>,
+    /// The lease of its request, for an interactive request that has one.
+    pub lease: Option<crate::lease::Lease>,
 }
 
 /// The request and strategy encoded in an rv job name (`<name>-<tail>-s<N>`), matched
@@ -74,6 +76,7 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
                 elapsed: j.elapsed.map(Walltime::as_secs),
                 limit: j.limit.map(Walltime::as_secs),
                 start: j.start,
+                lease: None,
             }
         })
         .collect();
@@ -96,6 +99,7 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
             elapsed: r.elapsed.map(Walltime::as_secs),
             limit: None,
             start: r.start,
+            lease: None,
         });
     }
     let key = |r: &Row| {
@@ -110,6 +114,22 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
     };
     out.sort_by_key(key);
     out
+}
+
+/// Gives the rows that wait or run the lease their request has on the cluster, as of `now`.
+pub fn with_leases(rows: &mut [Row], leases: &[crate::lease::Seen], now: i64) {
+    let live = |r: &&mut Row| {
+        matches!(
+            r.state.as_str(),
+            "PENDING" | "RUNNING" | "CONFIGURING" | "SUSPENDED"
+        )
+    };
+    for row in rows.iter_mut().filter(live) {
+        row.lease = leases
+            .iter()
+            .find(|l| row.request.as_deref() == Some(l.request.as_str()))
+            .map(|l| crate::lease::Lease::at(l, now));
+    }
 }
 
 /// The ids of the requests recorded locally.
@@ -240,6 +260,14 @@ pub fn id_candidates() -> Vec<clap_complete::CompletionCandidate> {
         .collect()
 }
 
+/// Completions for arguments that take only a request id.
+pub fn request_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    candidates()
+        .into_iter()
+        .filter(|c| c.get_value().to_string_lossy().starts_with("r-"))
+        .collect()
+}
+
 /// The completion values of recorded requests, in order, without repeats.
 fn completion_values(
     recorded: impl Iterator<Item = crate::submit::Recorded>,
@@ -292,7 +320,27 @@ mod tests {
             elapsed: None,
             limit: None,
             start: None,
+            lease: None,
         }
+    }
+
+    #[test]
+    fn only_live_jobs_of_a_leased_request_show_its_lease() {
+        let mut jobs = vec![
+            row("1", "rv-7f3a-s1", "RUNNING", Some("r-1-7f3a")),
+            row("2", "rv-7f3a-s2", "CANCELLED", Some("r-1-7f3a")),
+            row("3", "mine", "RUNNING", None),
+        ];
+        let seen = crate::lease::Seen {
+            request: "r-1-7f3a".into(),
+            renewed: 100,
+            length: 600,
+        };
+        with_leases(&mut jobs, &[seen], 280);
+        let lease = jobs[0].lease.as_ref().expect("the running job has it");
+        assert_eq!((lease.age, lease.ends_in), (180, Some(420)));
+        assert_eq!(jobs[1].lease, None);
+        assert_eq!(jobs[2].lease, None);
     }
 
     #[test]

@@ -9,9 +9,9 @@
 //! - [`flow`], over a [`session::Session`]: the work that talks to the cluster and decides
 //!   what happens next (plan, submit, watch, follow logs, list jobs, sync);
 //! - the domain: [`probe`], [`plan`], [`backfill`], [`submit`], [`watch`], [`jobs`],
-//!   [`logs`], [`cancel`], [`script`], [`secrets`], [`notify`], [`forward`], [`status`], [`setup`],
-//!   [`upgrade`], [`cost`], …, with [`slurm`]'s parsers and [`remote`]'s batch framing and
-//!   transport under them;
+//!   [`logs`], [`cancel`], [`lease`], [`script`], [`secrets`], [`notify`], [`forward`],
+//!   [`status`], [`setup`], [`upgrade`], [`cost`], …, with [`slurm`]'s parsers and
+//!   [`remote`]'s batch framing and transport under them;
 //! - [`error`], [`exit`] and [`util`] at the bottom.
 
 pub mod attach;
@@ -29,6 +29,7 @@ pub mod external;
 pub mod flow;
 pub mod forward;
 pub mod jobs;
+pub mod lease;
 pub mod logs;
 pub mod manual;
 pub mod notify;

@@ -12,8 +12,8 @@ const ENVIRONMENT: &str = "ENVIRONMENT\n  \
     RV_STATE_DIR    rv's local state (default ~/.rv)\n  \
     RV_SSH_HOST, RV_SSH_USER, RV_SSH_PORT, RV_SSH_KEY, RV_SSH_CONFIG\n                  \
     how to reach the cluster (override [connection])\n  \
-    RV_PROFILE, RV_ACCOUNT, RV_GPU_TYPE, RV_TIME, RV_PARTITION, RV_SCRATCH, RV_REMOTE_HOME\n                  \
-    site profile and request defaults\n  \
+    RV_PROFILE, RV_ACCOUNT, RV_GPU_TYPE, RV_TIME, RV_PARTITION, RV_LEASE, RV_SCRATCH,\n                  \
+    RV_REMOTE_HOME  site profile and request defaults\n  \
     RV_KEY_FILE     the key of the secrets store (default ~/.config/rv/secret.key)\n  \
     RV_SITE_URL     where rv upgrade looks for releases (default https://rivanna.dev)\n  \
     RV_TRACE        print the SSH round trips and bytes received on stderr\n  \

@@ -20,6 +20,7 @@ pub const EVENTS: &[&str] = &[
     "RESUBMITTED",
     "TIMEOUT",
     "CANCELLED",
+    "LEASE_EXPIRED",
     "TEST",
 ];
 

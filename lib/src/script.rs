@@ -120,6 +120,9 @@ pub struct Job<'a> {
     pub modules: &'a [String],
     /// The directory the command runs in (default: the submit directory).
     pub workdir: Option<&'a str>,
+    /// The lease of a holder, in seconds (`None`: kept until its walltime). Batch work
+    /// never has one.
+    pub lease: Option<u64>,
 }
 
 /// A request name as it may appear in job names and paths: only `[A-Za-z0-9._-]`, at most
@@ -226,6 +229,7 @@ pub fn render(job: &Job) -> String {
         ("RV_SEGMENT_SECONDS", s.time.to_string()),
         ("RV_SEGMENTS", s.segments.to_string()),
         ("RV_HARDWARE_ERRORS", HARDWARE_ERRORS.to_owned()),
+        ("RV_LEASE_SECONDS", lease_of(job).unwrap_or(0).to_string()),
     ];
     for (k, v) in exports {
         out.push_str(&format!("export {k}={}\n", quote(&v)));
@@ -349,9 +353,7 @@ fn body(job: &Job) -> String {
     let ray = if job.request.ray { RAY_START } else { "" };
     let Some(command) = job.request.command.as_deref() else {
         // A holder keeps the allocation for `rv attach`; a bare shell would exit at once.
-        return format!(
-            "{ray}\n# --- hold the allocation for an interactive shell\nsleep infinity &\nrv_wait $!\n"
-        );
+        return format!("{ray}{HOLD}");
     };
     let cd = job
         .workdir
@@ -403,6 +405,45 @@ exit "$rv_rc"
     format!("{ray}{segments}")
 }
 
+/// The lease of `job`: a holder's, never batch work's.
+pub fn lease_of(job: &Job) -> Option<u64> {
+    job.lease.filter(|_| job.request.command.is_none())
+}
+
+/// The holder: keeps the allocation for a shell while its lease lasts (see [`crate::lease`]).
+/// Every `RV_LEASE_SECONDS / 6` seconds (5 to 60) it reads the lease's age; when that is
+/// more than the lease and no step of the job is attached (anything but the batch script,
+/// the extern and interactive steps and rv's own Ray steps), it says so in its log, sends
+/// `LEASE_EXPIRED` and ends. When `squeue` cannot answer, a step counts as attached. The
+/// first check comes at once, so a strategy that starts after its client is gone ends
+/// there (having cancelled its siblings at the claim). Without a lease (`--keep`) it holds
+/// until the walltime.
+const HOLD: &str = r#"
+# --- hold the allocation for an interactive shell while its lease lasts
+rv_lease="$RV_REQUEST_DIR/lease"
+rv_attached() {
+  rv_steps=$(squeue -h -s -j "$SLURM_JOB_ID" -o '%i|%j' 2>/dev/null) || return 0
+  printf '%s\n' "$rv_steps" | grep -vE '\.(batch|extern|interactive)\||\|rv-ray$' | grep -q .
+}
+if [ "$RV_LEASE_SECONDS" -gt 0 ]; then
+  rv_every=$((RV_LEASE_SECONDS / 6))
+  [ "$rv_every" -lt 5 ] && rv_every=5
+  [ "$rv_every" -gt 60 ] && rv_every=60
+  while :; do
+    rv_age=$(($(date +%s) - $(stat -c %Y "$rv_lease" 2>/dev/null || echo 0)))
+    if [ "$rv_age" -gt "$RV_LEASE_SECONDS" ] && ! rv_attached; then
+      echo "rv: lease expired: no client renewed it for $rv_age s (lease $RV_LEASE_SECONDS s) and no shell is attached; ending job $SLURM_JOB_ID (rv up --keep keeps a job until its walltime)" >&2
+      rv_notify LEASE_EXPIRED
+      exit 0
+    fi
+    sleep "$rv_every" &
+    rv_wait $!
+  done
+fi
+sleep infinity &
+rv_wait $!
+"#;
+
 /// Output that means the hardware failed, not the program (`grep -E`, case-insensitive).
 pub const HARDWARE_ERRORS: &str = "CUDA error: unknown error|fallen off the bus|uncorrectable ECC|ECC error|NCCL (WARN|error).*(system error|unhandled system error)";
 
@@ -422,15 +463,16 @@ fi
 "#;
 
 /// Starts a Ray cluster: the head on the first node, a worker on every other node, each as
-/// a step sharing the job's resources; the command then finds it through `RAY_ADDRESS`.
+/// a step sharing the job's resources (named `rv-ray`, so a lease does not count them as
+/// attached shells); the command then finds it through `RAY_ADDRESS`.
 const RAY_START: &str = r#"
 # --- a Ray cluster over the job's nodes
 rv_ray_head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
 rv_ray_port=$((6379 + SLURM_JOB_ID % 1000))
-srun --overlap --nodes=1 --ntasks=1 -w "$rv_ray_head" ray start --head --node-ip-address="$rv_ray_head" --port="$rv_ray_port" --block &
+srun --overlap --job-name=rv-ray --nodes=1 --ntasks=1 -w "$rv_ray_head" ray start --head --node-ip-address="$rv_ray_head" --port="$rv_ray_port" --block &
 sleep 10
 if [ "$SLURM_JOB_NUM_NODES" -gt 1 ]; then
-  srun --overlap --nodes=$((SLURM_JOB_NUM_NODES - 1)) --ntasks-per-node=1 --exclude="$rv_ray_head" \
+  srun --overlap --job-name=rv-ray --nodes=$((SLURM_JOB_NUM_NODES - 1)) --ntasks-per-node=1 --exclude="$rv_ray_head" \
     ray start --address="$rv_ray_head:$rv_ray_port" --block &
   sleep 5
 fi

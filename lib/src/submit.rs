@@ -20,7 +20,8 @@ pub struct Prepared {
     strategies: Vec<String>,
 }
 
-/// Builds the round trip for `strategies` of `request`. `vars` go to the env file.
+/// Builds the round trip for `strategies` of `request`. `vars` go to the env file. A holder
+/// with a `lease` (seconds) gets its lease file, renewed now, before any `sbatch`.
 pub fn prepare(
     request: &Request,
     strategies: &[Strategy],
@@ -28,6 +29,7 @@ pub fn prepare(
     modules: &[String],
     vars: &[(String, String)],
     workdir: Option<&str>,
+    lease: Option<u64>,
 ) -> Result<Prepared, String> {
     let mut batch = Batch::new();
     if !vars.is_empty() {
@@ -44,6 +46,7 @@ pub fn prepare(
             paths,
             modules,
             workdir,
+            lease,
         });
         batch.upload(Upload {
             path: paths.script(&request.id, &s.id),
@@ -53,8 +56,12 @@ pub fn prepare(
     }
     let dir = quote(&paths.request_dir(&request.id));
     let ids: Vec<String> = strategies.iter().map(|s| quote(&s.id)).collect();
+    let lease = lease
+        .filter(|_| request.command.is_none())
+        .map(|secs| format!(" && printf '%s\\n' {secs} >\"$d/{}\"", crate::lease::FILE))
+        .unwrap_or_default();
     let command = format!(
-        r#"d={dir}; mkdir -p "$d" {logs} && touch "$d/jobs" || exit 1
+        r#"d={dir}; mkdir -p "$d" {logs} && touch "$d/jobs"{lease} || exit 1
 for s in {ids}; do
   if [ -d "$d/claim" ]; then echo "$s|won|"; continue; fi
   out=$(sbatch --parsable "$d/$s.sh" 2>&1); rc=$?
@@ -139,6 +146,9 @@ pub struct Recorded {
     pub scratch: String,
     /// What became of each strategy (empty until the round trip returns).
     pub submissions: Vec<Submission>,
+    /// The lease of a holder, in seconds (`None`: kept, or batch work).
+    #[serde(default)]
+    pub lease: Option<u64>,
 }
 
 impl Recorded {
@@ -175,5 +185,43 @@ impl Recorded {
             .iter()
             .filter_map(|s| Some((s.job_id?, Some(s.strategy.clone()))))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_holder_gets_a_lease_file_and_before_any_sbatch() {
+        let request = |command: Option<&str>| Request {
+            id: "r-1795890146-fe8214ee".into(),
+            name: "rv".into(),
+            gpus: 1,
+            gpu_type: None,
+            vram_gb: None,
+            time: 3600,
+            nodes: None,
+            cpus: None,
+            mem_mb: None,
+            partitions: vec![],
+            account: None,
+            constraint: None,
+            exclude: vec![],
+            command: command.map(str::to_owned),
+            ray: false,
+        };
+        let paths = Paths {
+            scratch: "/scratch/rvtest".into(),
+        };
+        let script = |command: Option<&str>, lease: Option<u64>| {
+            let p = prepare(&request(command), &[], &paths, &[], &[], None, lease).unwrap();
+            p.batch.script("B")
+        };
+        let holder = script(None, Some(600));
+        let at = holder.find(" 600 >\"$d/lease\" ").expect(&holder);
+        assert!(at < holder.find("sbatch").unwrap(), "{holder}");
+        assert!(!script(None, None).contains("/lease"));
+        assert!(!script(Some("python x.py"), Some(600)).contains("/lease"));
     }
 }

@@ -19,6 +19,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("json", include_str!("../../docs/json.md")),
     ("notifications", include_str!("../../docs/notifications.md")),
     ("events", include_str!("../../docs/events.md")),
+    ("leases", include_str!("../../docs/leases.md")),
     ("exit-codes", include_str!("../../docs/exit-codes.md")),
 ];
 

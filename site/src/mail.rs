@@ -90,6 +90,9 @@ fn meaning(e: &Event) -> String {
         "FAILED" => format!("failed{code}"),
         "TIMEOUT" => "is about to reach its time limit".to_owned(),
         "CANCELLED" => "was cancelled".to_owned(),
+        "LEASE_EXPIRED" => "ended itself: its client was gone and no shell was attached for \
+                            longer than its lease"
+            .to_owned(),
         "RESUBMITTED" => format!(
             "ran out of time in segment {}; the next segment is queued",
             e.segment

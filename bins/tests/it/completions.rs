@@ -45,6 +45,7 @@ fn state_with_a_request(tag: &str) -> PathBuf {
         strategies: vec![],
         scratch: "/scratch/rvtest".into(),
         submissions: vec![submission("s1", 9_531_337), submission("s2", 9_531_338)],
+        lease: None,
     };
     let state = rv::state::StateDir::open(&dir).unwrap();
     recorded.save(&state).unwrap();

@@ -6,6 +6,7 @@ mod env;
 mod everyday;
 mod generic;
 mod install;
+mod lease;
 mod mixed;
 mod multiplexer;
 mod notify;

@@ -1,12 +1,15 @@
 //! `rv-attach`: the rim around [`crate::attach`].
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 
 use crate::attach;
 use crate::connect::Connection;
 use crate::records::Record;
+use crate::remote::batch::Batch;
+use crate::remote::transport::run_batch;
 
 use super::{Error, Input, Local, Run, Session};
 
@@ -15,6 +18,7 @@ use super::{Error, Input, Local, Run, Session};
 /// Takes a job id, or reads an `allocation` record on stdin (`rv-watch | rv-attach`), and
 /// runs `srun --jobid=J --overlap --pty -N1 -n1 bash -l` on the cluster through the same SSH
 /// connection, on a real terminal. With a command after `--`, runs it instead of a shell.
+/// While attached it renews the lease of the job's request, if it has one.
 #[derive(Debug, Parser)]
 #[command(name = "rv-attach", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Attach from this host (when rv runs on the login node)")))]
 pub struct Args {
@@ -60,32 +64,56 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     run(&ctx, job, args.node.as_deref(), &args.command)
 }
 
-/// Opens the step in `job` and waits for it: the shell's exit code.
+/// Opens the step in `job` and waits for it: the shell's exit code. While it is open, the
+/// lease of the job's request (if it has one) is renewed through the same connection: at
+/// once, then every [`crate::lease::renew_every`] seconds.
 pub fn run(
     ctx: &Session,
     job: u64,
     node: Option<&str>,
     command: &[String],
 ) -> Result<ExitCode, Error> {
-    let remote = attach::srun(job, node, command);
-    let status = match &ctx.target {
-        None => std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&remote)
-            .status(),
-        Some(target) => {
-            // Make sure the master is up; then ssh rides it with a terminal.
-            ctx.remote(async |_: &Connection| Ok(()))?;
-            let control = target.control_path(&ctx.state.control_dir());
-            std::process::Command::new("ssh")
-                .args(attach::ssh_args(&control, target, &remote))
-                .status()
+    let remote = attach::remote(job, node, command);
+    let status = ctx.remote(async |conn: &Connection| {
+        let mut step = match &ctx.target {
+            None => tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&remote)
+                .spawn(),
+            Some(target) => {
+                // The connection is up; ssh rides its master with a terminal.
+                let control = target.control_path(&ctx.state.control_dir());
+                tokio::process::Command::new("ssh")
+                    .args(attach::ssh_args(&control, target, &remote))
+                    .spawn()
+            }
         }
-    };
-    match status {
-        Ok(s) => Ok(ExitCode::from(
-            u8::try_from(s.code().unwrap_or(1)).unwrap_or(1),
-        )),
-        Err(e) => Err(Error::internal(format!("cannot run ssh: {e}"))),
+        .map_err(|e| Error::internal(format!("cannot run ssh: {e}")))?;
+        let mut next = Duration::ZERO;
+        loop {
+            tokio::select! {
+                status = step.wait() => {
+                    return status.map_err(|e| Error::internal(format!("cannot wait for ssh: {e}")));
+                }
+                () = tokio::time::sleep(next) => next = renew(conn, job).await,
+            }
+        }
+    })?;
+    Ok(ExitCode::from(
+        u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+    ))
+}
+
+/// Renews `job`'s lease; how long until the next renewal (an hour when it has none, 15 s
+/// after a failure).
+async fn renew(conn: &Connection, job: u64) -> Duration {
+    let mut batch = Batch::new();
+    let i = batch.command(crate::lease::renew_job(job));
+    match run_batch(conn, &batch).await {
+        Ok(reply) => match crate::lease::parse_renewed(&reply.outputs[i].stdout) {
+            Some(length) => Duration::from_secs(crate::lease::renew_every(length)),
+            None => Duration::from_secs(3600),
+        },
+        Err(_) => Duration::from_secs(15),
     }
 }

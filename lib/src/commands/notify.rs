@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 use super::{Error, Json, Run, Session, print_lines};
 use crate::flow::notify::Call;
 
-/// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED.
+/// Email on job events: STARTED, COMPLETED, FAILED, TIMEOUT, CANCELLED, RESUBMITTED, and an
+/// expired lease.
 ///
 /// `setup` registers your address with the notification service (rv's site, or the one in
 /// `notifications.url` or `--url`): the service mails a code, you type it, and it issues a

@@ -13,6 +13,8 @@ use super::{Error, Json, Local, Run, Session, print_lines};
 ///
 /// Jobs rv submitted are grouped by request (`r-…`) and show their strategy; other jobs of
 /// yours are listed too. Pending jobs show why they wait and when Slurm plans to start them.
+/// An interactive request's jobs show its lease: whether its client is there, and when the
+/// job ends unless one comes back.
 #[derive(Debug, Parser)]
 #[command(name = "rv ps", after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the jobs as a JSON array")))]
 pub struct Args {
@@ -60,6 +62,10 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             format!("{}{when}", r.reason.as_deref().unwrap_or("-"))
         } else {
             crate::slurm::hostlist::compress(&r.nodes)
+        };
+        let where_ = match &r.lease {
+            Some(l) => format!("{where_}; {}", l.describe()),
+            None => where_,
         };
         lines.push(format!(
             "{:<24} {:<4} {:>8} {:<20} {:<10} {:>4} {:<16} {:>9}  {}",

@@ -158,6 +158,36 @@ pub fn parse_mem_mb(s: &str) -> Result<u64, String> {
     Ok((value * scale).ceil() as u64)
 }
 
+/// How long an interactive job outlives its client: `--lease` of `rv up` and `rv-submit`
+/// (each has its own `--keep`, which means no lease).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LeaseArgs {
+    /// End an interactive job this long after its client is gone and no shell is attached:
+    /// 10m, 1h (default: `[defaults] lease`, else 10m). Batch work (a command) has no lease.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        conflicts_with = "keep",
+        allow_hyphen_values = true
+    )]
+    pub lease: Option<String>,
+}
+
+impl LeaseArgs {
+    /// The lease in seconds; `None` with `keep`. Errors name the flag.
+    pub fn seconds(&self, keep: bool, config: &Config) -> Result<Option<u64>, String> {
+        if keep {
+            return Ok(None);
+        }
+        match &self.lease {
+            Some(t) => crate::lease::parse(t)
+                .map(Some)
+                .map_err(|e| format!("--lease: {e}")),
+            None => Ok(Some(config.lease())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use crate::records::{Cluster, Envelope, Record, Request, Strategy, Submission};
 use crate::remote::transport::run_batch;
 use crate::submit::{self};
 
+use super::request::LeaseArgs;
 use super::{Error, Input, Kind, Local, Run, Session};
 
 /// Render and submit one job per strategy, all in one round trip.
@@ -26,6 +27,11 @@ pub struct Args {
     /// The directory the command runs in on the cluster.
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<String>,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+    /// No lease: an interactive job stays until its walltime, client or not.
+    #[arg(long)]
+    pub keep: bool,
     #[command(flatten)]
     pub local: Local,
 }
@@ -49,9 +55,13 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             return Err(Error::usage(format!("--env: {bad:?} is not NAME=VALUE")));
         }
     };
+    let ctx = Session::load("rv-submit", args.local.here())?;
+    let lease = args
+        .lease
+        .seconds(args.keep, &ctx.config)
+        .map_err(Error::usage)?;
     let input = Input::read()?;
     let (cluster, request, strategies) = gather(&input)?;
-    let ctx = Session::load("rv-submit", args.local.here())?;
     // The stored variables first, so `--env` overrides them.
     let vars = [crate::secrets::job_vars(&ctx)?, vars].concat();
     let paths = ctx.paths_of(&cluster)?;
@@ -66,6 +76,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         &modules,
         &vars,
         args.workdir.as_deref(),
+        lease,
     ) {
         Ok(p) => p,
         Err(e) => return Err(Error::usage(format!("--env: {e}"))),
@@ -76,6 +87,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         &request,
         &strategies,
         &paths,
+        lease,
     )?;
     let reply = ctx
         .remote(async |c| Ok(run_batch(c, &prepared.batch).await?))

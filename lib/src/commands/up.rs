@@ -5,22 +5,26 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::commands::request::{RequestArgs, ask};
+use crate::commands::request::{LeaseArgs, RequestArgs, ask};
 use crate::commands::{Error, Json, Local, Run, Session, print_lines, print_records};
 use crate::flow::up::{Submit, plan_now, submit_and_follow};
-use crate::flow::watch::{self, Outcome};
+use crate::flow::watch::{self, Outcome, Target};
 use crate::plan::explain;
 use crate::records::{Allocation, Envelope, Record};
 use crate::slurm::time::Walltime;
+use crate::submit::Recorded;
 
 /// Get GPUs: plan strategies, submit them all, keep the first to start, attach.
 ///
 /// Reads the queue, plans every way to get what you asked for (GPU types, topologies,
 /// backfill windows), submits them all at once, keeps the first job that starts and cancels
 /// the rest, then opens a shell in it. When the shell exits the job is cancelled, unless
-/// `--keep`. Ctrl-C while waiting cancels every job of the request.
+/// `--keep`. Ctrl-C while waiting cancels every job of the request. The job has a lease
+/// (`--lease`, default 10m): once this client is gone (a closed laptop, a lost connection)
+/// and no shell is attached for that long, the job ends itself; `rv attach` or
+/// `rv up --resume` within the lease comes back to it. `--keep` means no lease.
 #[derive(Debug, Parser)]
-#[command(name = "rv up", version, after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the allocation as JSON and do not attach (the job keeps running)")))]
+#[command(name = "rv up", version, after_help = EXIT_CODES, mut_arg("json", |a| a.help("Print the allocation as JSON and do not attach (the job keeps running: for its lease, or until its walltime with --keep)")))]
 pub struct Args {
     /// What to ask for.
     #[command(flatten)]
@@ -30,9 +34,16 @@ pub struct Args {
     pub dry_run: bool,
     #[command(flatten)]
     pub json: Json,
-    /// Keep the job when the shell exits (or on Ctrl-C after it started).
+    /// Keep the job when the shell exits (or on Ctrl-C after it started), and give it no
+    /// lease: it stays until its walltime, client or not.
     #[arg(long)]
     pub keep: bool,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+    /// Come back to a recorded request (its lease renewed): wait for it, then attach.
+    /// The request's flags are its own; the ones given here are ignored.
+    #[arg(long, value_name = "REQUEST", add = clap_complete::ArgValueCandidates::new(crate::jobs::request_candidates))]
+    pub resume: Option<String>,
     /// Give up waiting after this long: 30m, 2h.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
@@ -55,11 +66,18 @@ impl Run for Args {
 /// Runs `rv up`.
 fn main(args: &Args) -> Result<ExitCode, Error> {
     let ctx = Session::load("rv up", args.local.here())?;
-    let ask = ask(&args.request, &ctx.config).map_err(Error::usage)?;
     let timeout = match args.timeout.as_deref().map(Walltime::from_user).transpose() {
         Ok(t) => t.map(|t| Duration::from_secs(t.as_secs())),
         Err(e) => return Err(Error::usage(format!("--timeout: {e}"))),
     };
+    let lease = args
+        .lease
+        .seconds(args.keep, &ctx.config)
+        .map_err(Error::usage)?;
+    if let Some(id) = &args.resume {
+        return resume(&ctx, args, id, timeout);
+    }
+    let ask = ask(&args.request, &ctx.config).map_err(Error::usage)?;
     let vars = crate::secrets::job_vars(&ctx)?;
     let host = ctx.host();
     let profile = ctx.profile(&host)?;
@@ -81,12 +99,16 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         }
         eprint!("{}", explain(&shown, planned.now));
         let runs_command = planned.request.command.is_some();
+        if !runs_command {
+            eprintln!("rv up: {}", lease_notice(lease));
+        }
         let submit = Submit {
             modules: &profile.modules,
             vars: &vars,
             workdir: None,
             timeout,
             keep: args.keep,
+            lease,
         };
         Ok(Step::Watched(
             submit_and_follow(&ctx, conn, &host, &planned, &submit, "rv up").await?,
@@ -98,6 +120,54 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
         Step::Watched(Outcome::Won(a), runs_command) => after_win(&ctx, args, &a, runs_command),
         Step::Watched(Outcome::Ended(why), _) => Err(Error::job(why)),
         Step::Watched(Outcome::Interrupted, _) => Err(Error::interrupted()),
+    }
+}
+
+/// What `rv up` says of the lease when it starts.
+fn lease_notice(lease: Option<u64>) -> String {
+    match lease {
+        Some(secs) => format!(
+            "lease {}: the job ends {} after this client is gone with no shell attached \
+             (`rv attach` or `rv up --resume` within it comes back; --keep keeps it)",
+            crate::plan::human(secs),
+            crate::plan::human(secs)
+        ),
+        None => {
+            "--keep: no lease; the job stays until its walltime, client or not (`rv stop` ends it)"
+                .to_owned()
+        }
+    }
+}
+
+/// `rv up --resume`: follow a recorded request again (each tick renews its lease), then
+/// attach to its winner as `rv up` does.
+fn resume(
+    ctx: &Session,
+    args: &Args,
+    id: &str,
+    timeout: Option<Duration>,
+) -> Result<ExitCode, Error> {
+    let recorded =
+        Recorded::load(&ctx.state, id).map_err(|e| Error::usage(format!("--resume: {e}")))?;
+    let runs_command = recorded.request.command.is_some();
+    let target = Target {
+        request: recorded.request.id.clone(),
+        paths: recorded.paths(),
+        jobs: recorded.jobs(),
+        strategies: recorded.strategies,
+    };
+    eprintln!(
+        "rv up: resuming request {} ({} jobs)",
+        target.request,
+        target.jobs.len()
+    );
+    let outcome = ctx.remote(async |conn| {
+        Ok(watch::follow(ctx, conn, &target, timeout, args.keep, false).await)
+    })?;
+    match outcome {
+        Outcome::Won(a) => after_win(ctx, args, &a, runs_command),
+        Outcome::Ended(why) => Err(Error::job(why)),
+        Outcome::Interrupted => Err(Error::interrupted()),
     }
 }
 

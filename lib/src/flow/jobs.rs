@@ -3,7 +3,7 @@
 
 use crate::cancel::{self, Asked, Target};
 use crate::error::Error;
-use crate::jobs::{Row, known_requests, rows};
+use crate::jobs::{Row, known_requests, rows, with_leases};
 use crate::remote::batch::Batch;
 use crate::remote::transport::run_batch;
 use crate::session::Session;
@@ -11,12 +11,13 @@ use crate::slurm::parse::{sacct, squeue};
 use crate::submit::Recorded;
 
 /// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
-/// rows, with the cluster's clock: one round trip.
+/// rows with their requests' leases, with the cluster's clock: one round trip.
 pub fn yours(ctx: &Session, history: bool) -> Result<(Vec<Row>, i64), Error> {
     let mut batch = Batch::new();
     let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
     let h =
         history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
+    let l = batch.command(crate::lease::LISTING);
     let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
     let queue = squeue::parse_jobs(
         &reply.outputs[q].stdout,
@@ -27,10 +28,13 @@ pub fn yours(ctx: &Session, history: bool) -> Result<(Vec<Row>, i64), Error> {
     let ended = h
         .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
         .unwrap_or_default();
-    Ok((
-        rows(&queue, &ended, &known_requests(&ctx.state)),
-        reply.clock.now,
-    ))
+    // Requests with a lease are known by it too (submitted from another computer).
+    let leases = crate::lease::parse_listing(&reply.outputs[l].stdout);
+    let mut requests = known_requests(&ctx.state);
+    requests.extend(leases.iter().map(|l| l.request.clone()));
+    let mut rows = rows(&queue, &ended, &requests);
+    with_leases(&mut rows, &leases, reply.clock.now);
+    Ok((rows, reply.clock.now))
 }
 
 /// A picker: shows `lines` under `prompt` on the terminal; the index chosen, `None` when

@@ -150,6 +150,7 @@ pub fn launch(
             workdir: Some(&workdir),
             timeout: launch.timeout,
             keep: false,
+            lease: None,
         };
         let a = match submit_and_follow(ctx, conn, &host, &planned, &how, "rv run").await? {
             Outcome::Won(a) => a,

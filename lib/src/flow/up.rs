@@ -94,6 +94,8 @@ pub struct Submit<'a> {
     pub timeout: Option<Duration>,
     /// Keep a winner when interrupted.
     pub keep: bool,
+    /// A holder's lease in seconds (`None`: kept until its walltime).
+    pub lease: Option<u64>,
 }
 
 /// Records `request` and its `strategies` locally before anything is submitted, so a crash
@@ -104,6 +106,7 @@ pub fn record_before_submitting(
     request: &Request,
     strategies: &[Strategy],
     paths: &Paths,
+    lease: Option<u64>,
 ) -> Result<Recorded, Error> {
     let record = Recorded {
         host: host.to_owned(),
@@ -111,6 +114,7 @@ pub fn record_before_submitting(
         strategies: strategies.to_vec(),
         scratch: paths.scratch.clone(),
         submissions: Vec::new(),
+        lease: lease.filter(|_| request.command.is_none()),
     };
     record.save(&ctx.state).map_err(|e| {
         Error::internal(format!(
@@ -133,9 +137,17 @@ pub async fn submit_and_follow(
     let kept = planned.kept();
     let request = &planned.request;
     let paths = &planned.paths;
-    let prepared = submit::prepare(request, &kept, paths, how.modules, how.vars, how.workdir)
-        .map_err(Error::cluster)?;
-    let mut record = record_before_submitting(ctx, host, request, &kept, paths)?;
+    let prepared = submit::prepare(
+        request,
+        &kept,
+        paths,
+        how.modules,
+        how.vars,
+        how.workdir,
+        how.lease,
+    )
+    .map_err(Error::cluster)?;
+    let mut record = record_before_submitting(ctx, host, request, &kept, paths, how.lease)?;
     let reply = run_batch(conn, &prepared.batch).await?;
     let submissions = prepared.submissions(&reply);
     record.submissions.clone_from(&submissions);

@@ -37,8 +37,9 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// The watch loop: one round trip per tick until a job wins, all end, or we are stopped.
-/// Events go to stderr for people, and as records to stdout when `records`.
+/// The watch loop: one round trip per tick until a job wins, all end, or we are stopped;
+/// each tick renews the request's lease. Events go to stderr for people, and as records to
+/// stdout when `records`.
 pub async fn follow(
     ctx: &Session,
     first: &Connection,
@@ -49,6 +50,8 @@ pub async fn follow(
 ) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
     let dir = crate::util::quote(&target.paths.request_dir(&target.request));
+    // Each tick renews the request's lease (when it has one) in the same round trip.
+    let renew = crate::lease::renew(&target.paths.request_dir(&target.request));
     let env_file = target.paths.env_file(&target.request);
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
@@ -67,7 +70,7 @@ pub async fn follow(
                 ids.join(",")
             }
         ));
-        let claim = batch.command(format!("cat {dir}/claim/winner 2>/dev/null; true"));
+        let claim = batch.command(format!("{renew}; cat {dir}/claim/winner 2>/dev/null; true"));
         let listed = batch.command(format!("cat {dir}/jobs 2>/dev/null; true"));
         let continued = batch.command(format!("cat {dir}/continued 2>/dev/null; true"));
         let vanished: Vec<String> = watch.vanished_ids().iter().map(u64::to_string).collect();
@@ -87,9 +90,11 @@ pub async fn follow(
                 eprintln!("rv-watch: warning: {e}; reconnecting");
                 if failures >= 3 {
                     return Outcome::Ended(format!(
-                        "lost the cluster; the claim gate lets at most one of jobs {:?} run: `rv stop {}` when back",
+                        "lost the cluster; the claim gate lets at most one of jobs {:?} run, and an \
+                         interactive one ends by itself when its lease runs out: `rv up --resume {r}` \
+                         within the lease comes back to it, `rv stop {r}` ends it",
                         watch.open_ids(),
-                        target.request
+                        r = target.request
                     ));
                 }
                 reopened = Connection::open(ctx.target.as_ref(), &ctx.state).await.ok();

@@ -96,6 +96,7 @@ fn every_template_passes_shellcheck() {
             paths: &p,
             modules: &modules,
             workdir: Some("/scratch/rvtest/code dir"),
+            lease: Some(600),
         });
         shellcheck(&script);
     }
@@ -111,6 +112,7 @@ fn directives_are_slurm_syntax_and_names_are_clean() {
         paths: &paths(),
         modules: &[],
         workdir: None,
+        lease: None,
     });
     for want in [
         "#SBATCH --job-name=train---rm--rf-----x--fe8214ee-s2\n",
@@ -131,6 +133,30 @@ fn directives_are_slurm_syntax_and_names_are_clean() {
         !script.contains("$(rm"),
         "the name never reaches the shell unquoted:\n{script}"
     );
+}
+
+#[test]
+fn a_holder_has_its_lease_and_batch_work_none() {
+    let s = strategy(1, 1);
+    let render_with = |command: Option<&str>, lease: Option<u64>| {
+        render(&Job {
+            request: &request(command),
+            strategy: &s,
+            paths: &paths(),
+            modules: &[],
+            workdir: None,
+            lease,
+        })
+    };
+    let holder = render_with(None, Some(90));
+    assert!(holder.contains("export RV_LEASE_SECONDS=90\n"), "{holder}");
+    assert!(holder.contains("rv_notify LEASE_EXPIRED"), "{holder}");
+    let kept = render_with(None, None);
+    assert!(kept.contains("export RV_LEASE_SECONDS=0\n"), "{kept}");
+    // A batch job runs its command to the end: no lease, whatever was asked.
+    let batch = render_with(Some("python train.py"), Some(90));
+    assert!(batch.contains("export RV_LEASE_SECONDS=0\n"), "{batch}");
+    assert!(!batch.contains("LEASE_EXPIRED"), "{batch}");
 }
 
 #[test]
@@ -158,6 +184,7 @@ fn ray_runs_the_command_once_on_the_head() {
         paths: &paths(),
         modules: &[],
         workdir: None,
+        lease: None,
     });
     assert!(script.contains("ray start --head"), "{script}");
     assert!(script.contains("export RAY_ADDRESS="));
