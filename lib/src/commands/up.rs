@@ -117,7 +117,9 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     });
     match outcome? {
         Step::DryRun => Ok(ExitCode::SUCCESS),
-        Step::Watched(Outcome::Won(a), runs_command) => after_win(&ctx, args, &a, runs_command),
+        Step::Watched(Outcome::Won(a), runs_command) => {
+            after_win(&ctx, args, &a, runs_command, lease)
+        }
         Step::Watched(Outcome::Ended(why), _) => Err(Error::job(why)),
         Step::Watched(Outcome::Interrupted, _) => Err(Error::interrupted()),
     }
@@ -150,6 +152,7 @@ fn resume(
     let recorded =
         Recorded::load(&ctx.state, id).map_err(|e| Error::usage(format!("--resume: {e}")))?;
     let runs_command = recorded.request.command.is_some();
+    let recorded_lease = recorded.lease;
     let target = Target {
         request: recorded.request.id.clone(),
         paths: recorded.paths(),
@@ -165,7 +168,7 @@ fn resume(
         Ok(watch::follow(ctx, conn, &target, timeout, args.keep, false).await)
     })?;
     match outcome {
-        Outcome::Won(a) => after_win(ctx, args, &a, runs_command),
+        Outcome::Won(a) => after_win(ctx, args, &a, runs_command, recorded_lease),
         Outcome::Ended(why) => Err(Error::job(why)),
         Outcome::Interrupted => Err(Error::interrupted()),
     }
@@ -183,6 +186,7 @@ fn after_win(
     args: &Args,
     a: &Allocation,
     runs_command: bool,
+    lease: Option<u64>,
 ) -> Result<ExitCode, Error> {
     if args.json.on() || runs_command {
         let _ = print_records(&[Envelope::new(Record::Allocation(a.clone()))]);
@@ -191,6 +195,14 @@ fn after_win(
                 "rv up: job {} runs your command on {}",
                 a.job_id,
                 a.nodes.join(",")
+            );
+        }
+        if let (Some(secs), false) = (lease, runs_command) {
+            eprintln!(
+                "rv up: job {} ends {} from now unless renewed: `rv attach {}` (or --keep next time)",
+                a.job_id,
+                crate::plan::human(secs),
+                a.job_id
             );
         }
         return Ok(ExitCode::SUCCESS);
