@@ -22,31 +22,67 @@ pub struct Timeline {
     pub used_now: u32,
     /// Whether the node accepts new jobs now.
     pub accepts: bool,
-    /// Future changes of GPUs in use: (time, change), from running jobs ending and planned
+    /// Future use as a step function: (time, the sum of every change at or before it),
+    /// sorted by time, one step per time; changes come from running jobs ending and planned
     /// jobs starting and ending.
-    changes: Vec<(i64, i64)>,
+    steps: Vec<(i64, i64)>,
     /// Intervals during which the node is reserved for others.
     blocked: Vec<(i64, i64)>,
 }
 
 impl Timeline {
+    /// A node's timeline from its future `changes` of GPUs in use (time, change), in any
+    /// order.
+    fn new(
+        node: &Node,
+        used_now: u32,
+        mut changes: Vec<(i64, i64)>,
+        blocked: Vec<(i64, i64)>,
+    ) -> Timeline {
+        let total = gres::total(&node.gpus);
+        changes.sort_unstable_by_key(|&(t, _)| t);
+        let mut steps: Vec<(i64, i64)> = Vec::with_capacity(changes.len());
+        let mut sum = 0;
+        for (t, d) in changes {
+            sum += d;
+            match steps.last_mut() {
+                Some(last) if last.0 == t => last.1 = sum,
+                _ => steps.push((t, sum)),
+            }
+        }
+        Timeline {
+            node: node.name.clone(),
+            total,
+            used_now: used_now.min(total),
+            accepts: node.state.accepts_jobs(),
+            steps,
+            blocked,
+        }
+    }
+
+    fn is_blocked(&self, t: i64) -> bool {
+        self.blocked.iter().any(|&(s, e)| s <= t && t < e)
+    }
+
+    /// GPUs in use at `t`, reservations aside.
+    fn planned_at(&self, t: i64) -> u32 {
+        let at = self.steps.partition_point(|&(s, _)| s <= t);
+        let change = at.checked_sub(1).map_or(0, |i| self.steps[i].1);
+        u32::try_from((i64::from(self.used_now) + change).max(0)).unwrap_or(u32::MAX)
+    }
+
     /// GPUs in use at `t` (reserved time counts as fully used).
     pub fn used_at(&self, t: i64) -> u32 {
-        if self.blocked.iter().any(|&(s, e)| s <= t && t < e) {
-            return self.total;
+        if self.is_blocked(t) {
+            self.total
+        } else {
+            self.planned_at(t)
         }
-        let change: i64 = self
-            .changes
-            .iter()
-            .filter(|&&(at, _)| at <= t)
-            .map(|&(_, d)| d)
-            .sum();
-        u32::try_from((i64::from(self.used_now) + change).max(0)).unwrap_or(u32::MAX)
     }
 
     /// The times at which usage may change.
     fn event_times(&self) -> impl Iterator<Item = i64> + '_ {
-        self.changes
+        self.steps
             .iter()
             .map(|&(t, _)| t)
             .chain(self.blocked.iter().flat_map(|&(s, e)| [s, e]))
@@ -59,19 +95,38 @@ impl Timeline {
         if self.used_at(from) + gpus > self.total {
             return None;
         }
-        let mut times: Vec<i64> = self.event_times().filter(|&t| t > from).collect();
-        times.sort_unstable();
-        Some(
-            times
-                .into_iter()
-                .find(|&t| self.used_at(t) + gpus > self.total)
-                .map(|t| u64::try_from(t - from).unwrap_or(0)),
-        )
+        let full = |used: i64| used + i64::from(gpus) > i64::from(self.total);
+        // The first planned step after `from` that leaves too few, outside reservations
+        // (inside one the reservation's start came first).
+        let first = self.steps.partition_point(|&(s, _)| s <= from);
+        let step = self.steps[first..]
+            .iter()
+            .find(|&&(t, sum)| full((i64::from(self.used_now) + sum).max(0)) && !self.is_blocked(t))
+            .map(|&(t, _)| t);
+        // The first reservation that starts after `from` fills the node; where one ends,
+        // the planned use is back (and may be too much already).
+        let reserved = self
+            .blocked
+            .iter()
+            .flat_map(|&(s, e)| {
+                let starts = full(i64::from(self.total)).then_some(s);
+                let ends =
+                    (!self.is_blocked(e) && full(i64::from(self.planned_at(e)))).then_some(e);
+                [starts, ends]
+            })
+            .flatten()
+            .filter(|&t| t > from)
+            .min();
+        let end = match (step, reserved) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Some(end.map(|t| u64::try_from(t - from).unwrap_or(0)))
     }
 }
 
 /// Builds every GPU node's timeline at `now`. Reservations that admit `user` (or
-/// `account`) do not block.
+/// `account`) do not block. Linear in the jobs' node lists: each job is read once.
 pub fn timelines(
     nodes: &[Node],
     jobs: &[Job],
@@ -80,52 +135,52 @@ pub fn timelines(
     user: &str,
     account: Option<&str>,
 ) -> Vec<Timeline> {
+    let mut changes: std::collections::HashMap<&str, Vec<(i64, i64)>> =
+        std::collections::HashMap::new();
+    for job in jobs {
+        let per_node = gres::total(&job.gpus_per_node);
+        if per_node == 0 {
+            continue;
+        }
+        let gpus = i64::from(per_node);
+        let (on, these): (&[String], Vec<(i64, i64)>) = match job.state {
+            Some(JobState::Running | JobState::Completing) => match job.end.filter(|&e| e > now) {
+                Some(end) => (&job.nodes, vec![(end, -gpus)]),
+                None => continue,
+            },
+            Some(JobState::Pending) => match job.start.filter(|&s| s >= now) {
+                Some(start) => {
+                    let length = job.limit.map_or(i64::MAX / 4, |l| {
+                        i64::try_from(l.as_secs()).unwrap_or(i64::MAX / 4)
+                    });
+                    (
+                        &job.sched_nodes,
+                        vec![(start, gpus), (start.saturating_add(length), -gpus)],
+                    )
+                }
+                None => continue,
+            },
+            _ => continue,
+        };
+        for node in on {
+            changes
+                .entry(node.as_str())
+                .or_default()
+                .extend_from_slice(&these);
+        }
+    }
     nodes
         .iter()
         .filter(|n| !n.gpus.is_empty())
         .map(|n| {
-            let total = gres::total(&n.gpus);
             let used_now: u32 = n.gpus_used.as_ref().map_or(0, |used| gres::total(used));
-            let mut changes = Vec::new();
-            for job in jobs {
-                let per_node = gres::total(&job.gpus_per_node);
-                if per_node == 0 {
-                    continue;
-                }
-                let gpus = i64::from(per_node);
-                match job.state {
-                    Some(JobState::Running | JobState::Completing)
-                        if job.nodes.contains(&n.name) =>
-                    {
-                        if let Some(end) = job.end.filter(|&e| e > now) {
-                            changes.push((end, -gpus));
-                        }
-                    }
-                    Some(JobState::Pending) if job.sched_nodes.contains(&n.name) => {
-                        if let Some(start) = job.start.filter(|&s| s >= now) {
-                            changes.push((start, gpus));
-                            let length = job.limit.map_or(i64::MAX / 4, |l| {
-                                i64::try_from(l.as_secs()).unwrap_or(i64::MAX / 4)
-                            });
-                            changes.push((start.saturating_add(length), -gpus));
-                        }
-                    }
-                    _ => {}
-                }
-            }
             let blocked = reservations
                 .iter()
                 .filter(|r| r.nodes.contains(&n.name) && !r.admits(user, account) && r.end > now)
                 .map(|r| (r.start, r.end))
                 .collect();
-            Timeline {
-                node: n.name.clone(),
-                total,
-                used_now: used_now.min(total),
-                accepts: n.state.accepts_jobs(),
-                changes,
-                blocked,
-            }
+            let mine = changes.remove(n.name.as_str()).unwrap_or_default();
+            Timeline::new(n, used_now, mine, blocked)
         })
         .collect()
 }
@@ -354,5 +409,63 @@ mod tests {
         let tl = timelines(&n, &[], &[], NOW, "u", None);
         let all: Vec<&Timeline> = tl.iter().collect();
         assert_eq!(fit(&all, 1, 1, NOW, 60), None);
+    }
+
+    /// The model as first written: every change summed at each question, every event time
+    /// tried in order.
+    fn naive_used(tl: &Timeline, changes: &[(i64, i64)], t: i64) -> u32 {
+        if tl.blocked.iter().any(|&(s, e)| s <= t && t < e) {
+            return tl.total;
+        }
+        let change: i64 = changes
+            .iter()
+            .filter(|&&(at, _)| at <= t)
+            .map(|&(_, d)| d)
+            .sum();
+        u32::try_from((i64::from(tl.used_now) + change).max(0)).unwrap_or(u32::MAX)
+    }
+
+    #[allow(clippy::option_option)] // as `Timeline::room`
+    fn naive_room(
+        tl: &Timeline,
+        changes: &[(i64, i64)],
+        from: i64,
+        gpus: u32,
+    ) -> Option<Option<u64>> {
+        if naive_used(tl, changes, from) + gpus > tl.total {
+            return None;
+        }
+        let mut times: Vec<i64> = changes
+            .iter()
+            .map(|&(t, _)| t)
+            .chain(tl.blocked.iter().flat_map(|&(s, e)| [s, e]))
+            .filter(|&t| t > from)
+            .collect();
+        times.sort_unstable();
+        Some(
+            times
+                .into_iter()
+                .find(|&t| naive_used(tl, changes, t) + gpus > tl.total)
+                .map(|t| u64::try_from(t - from).unwrap_or(0)),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_step_function_answers_as_the_plain_sums_do(
+            changes in proptest::collection::vec((0i64..50, -4i64..5), 0..30),
+            blocked in proptest::collection::vec((0i64..50, 1i64..20), 0..3),
+            used_now in 0u32..9,
+            from in 0i64..50,
+            gpus in 0u32..9,
+        ) {
+            let node = &nodes("a6000-01|mixed|gpu:a6000:8|gpu:a6000:0\n")[0];
+            let blocked: Vec<(i64, i64)> = blocked.into_iter().map(|(s, l)| (s, s + l)).collect();
+            let tl = Timeline::new(node, used_now, changes.clone(), blocked);
+            for t in 0..55 {
+                proptest::prop_assert_eq!(tl.used_at(t), naive_used(&tl, &changes, t));
+            }
+            proptest::prop_assert_eq!(tl.room(from, gpus), naive_room(&tl, &changes, from, gpus));
+        }
     }
 }

@@ -23,13 +23,15 @@ pub struct Cluster {
 impl Cluster {
     /// Builds the model from discovered nodes and partitions and a profile.
     pub fn build(nodes: &[Node], partitions: &[scontrol::Partition], profile: &Profile) -> Cluster {
+        let by_name: std::collections::HashMap<&str, &Node> =
+            nodes.iter().map(|n| (n.name.as_str(), n)).collect();
         let partitions: Vec<Partition> = partitions
             .iter()
             .map(|p| {
                 let members: Vec<&Node> = p
                     .nodes
                     .iter()
-                    .filter_map(|name| nodes.iter().find(|n| &n.name == name))
+                    .filter_map(|name| by_name.get(name.as_str()).copied())
                     .collect();
                 Partition {
                     name: p.name.clone(),

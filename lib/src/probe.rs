@@ -417,14 +417,20 @@ impl Snapshot {
             partitions: Vec::new(),
             windows: Vec::new(),
         };
+        let by_name: std::collections::HashMap<&str, &Node> =
+            self.nodes.iter().map(|n| (n.name.as_str(), n)).collect();
         for partition in &cluster.partitions {
             let max_time = partition.max_time.map(Walltime::as_secs);
+            let members: std::collections::HashSet<&str> =
+                partition.nodes.iter().map(String::as_str).collect();
             for pool in &partition.gpus {
                 let nodes: Vec<&Timeline> = timelines
                     .iter()
                     .filter(|t| {
-                        partition.nodes.contains(&t.node)
-                            && pool_has_node(pool, &self.nodes, &t.node, profile)
+                        members.contains(t.node.as_str())
+                            && by_name
+                                .get(t.node.as_str())
+                                .is_some_and(|n| pool_has_node(pool, n, profile))
                     })
                     .collect();
                 for (count, gpus) in shapes(pool) {
@@ -544,16 +550,14 @@ impl Snapshot {
 }
 
 /// Whether `node` carries the GPUs of `pool` (a partition may mix kinds).
-fn pool_has_node(pool: &records::GpuPool, nodes: &[Node], node: &str, profile: &Profile) -> bool {
-    nodes.iter().find(|n| n.name == node).is_some_and(|n| {
-        n.gpus.iter().any(|g| {
-            g.count == pool.per_node
-                && g.kind == pool.gres
-                && g.kind
-                    .as_deref()
-                    .and_then(|k| profile.kind_of(k, &n.features))
-                    .is_none_or(|k| k.name == pool.gpu_type)
-        })
+fn pool_has_node(pool: &records::GpuPool, n: &Node, profile: &Profile) -> bool {
+    n.gpus.iter().any(|g| {
+        g.count == pool.per_node
+            && g.kind == pool.gres
+            && g.kind
+                .as_deref()
+                .and_then(|k| profile.kind_of(k, &n.features))
+                .is_none_or(|k| k.name == pool.gpu_type)
     })
 }
 

@@ -38,15 +38,14 @@ pub enum Separator {
 pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&str>> {
     let fields: Vec<&str> = match sep {
         Separator::Char(c) => {
-            let mut v: Vec<&str> = line.splitn(n, c).map(str::trim).collect();
+            let mut v: Vec<&str> = split_n(line, c, n).into_iter().map(str::trim).collect();
             if let Some(last) = v.last_mut() {
                 *last = last.strip_suffix(c).unwrap_or(last).trim();
             }
             v
         }
-        Separator::Terminated(c) => line
-            .strip_suffix(c)?
-            .splitn(n, c)
+        Separator::Terminated(c) => split_n(line.strip_suffix(c)?, c, n)
+            .into_iter()
             .map(|f| f.trim_matches(' '))
             .collect(),
         Separator::Whitespace => {
@@ -69,6 +68,35 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
         }
     };
     (fields.len() == n).then_some(fields)
+}
+
+/// `line` cut at the first `n - 1` occurrences of `c` (the last piece takes the rest), as
+/// `splitn` does, in one pass over the bytes when `c` is ASCII (the hot path of every
+/// parser: a character searcher per field costs more than the field).
+fn split_n(line: &str, c: char, n: usize) -> Vec<&str> {
+    let mut out = Vec::with_capacity(n);
+    if !c.is_ascii() {
+        out.extend(line.splitn(n, c));
+        return out;
+    }
+    let sep = c as u8;
+    let mut start = 0;
+    if n > 1 {
+        for (i, &b) in line.as_bytes().iter().enumerate() {
+            if b == sep {
+                // `sep` is ASCII, so `i` is a character boundary.
+                out.push(&line[start..i]);
+                start = i + 1;
+                if out.len() + 1 == n {
+                    break;
+                }
+            }
+        }
+    }
+    if n > 0 {
+        out.push(&line[start..]);
+    }
+    out
 }
 
 /// The rows of `text` with the 1-based line each starts on, blank lines left out. With a

@@ -282,15 +282,22 @@ pub fn parse_nodes_lenient(
 ) -> Result<Lenient<Node>, ParseError> {
     let mut columns = fields.to_vec();
     let mut nodes: Vec<Node> = Vec::new();
+    // Where each node is in `nodes`: the merge stays linear in the rows.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut unread = Vec::new();
     for (line, row) in rows(text, sep, columns.len()) {
-        let words: Vec<&str> = row.split_whitespace().collect();
-        if words
-            .iter()
-            .any(|w| matches!(*w, "NODELIST" | "HOSTNAMES" | "PARTITION"))
+        // A header is upper-case words, one of them naming the nodes or partition; the
+        // words are only split when the row starts like one.
+        let first = row.split_whitespace().next().unwrap_or_default();
+        let header_like =
+            !first.is_empty() && first.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
+        if header_like
+            && row
+                .split_whitespace()
+                .any(|w| matches!(w, "NODELIST" | "HOSTNAMES" | "PARTITION"))
         {
-            columns = words
-                .iter()
+            columns = row
+                .split_whitespace()
                 .map(|h| {
                     Field::from_header(h)
                         .ok_or_else(|| ParseError::new("sinfo header", h, "unknown column"))
@@ -310,18 +317,22 @@ pub fn parse_nodes_lenient(
             }
         };
         for name in names {
-            match nodes.iter_mut().find(|n| n.name == name) {
-                Some(seen) => {
+            match index.get(&name) {
+                Some(&at) => {
+                    let seen = &mut nodes[at];
                     for p in &node.partitions {
                         if !seen.partitions.contains(p) {
                             seen.partitions.push(p.clone());
                         }
                     }
                 }
-                None => nodes.push(Node {
-                    name,
-                    ..node.clone()
-                }),
+                None => {
+                    index.insert(name.clone(), nodes.len());
+                    nodes.push(Node {
+                        name,
+                        ..node.clone()
+                    });
+                }
             }
         }
     }
