@@ -44,6 +44,12 @@ pub fn parse(text: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// The lease a request gets when `asked` is what was asked for: a holder's; never batch
+/// work's (a command runs to its end).
+pub fn of(request: &crate::records::Request, asked: Option<u64>) -> Option<u64> {
+    asked.filter(|_| request.command.is_none())
+}
+
 /// Seconds between a client's renewals while a shell is attached: a quarter of the lease,
 /// from 5 s to 60 s.
 pub fn renew_every(length: u64) -> u64 {

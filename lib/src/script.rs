@@ -218,6 +218,7 @@ pub fn render(job: &Job) -> String {
         out.push_str(&format!("#SBATCH {d}\n"));
     }
     out.push_str("set -uo pipefail\n");
+    let lease = crate::lease::of(r, job.lease);
     let exports = [
         ("RV_REQUEST", r.id.clone()),
         ("RV_STRATEGY", s.id.clone()),
@@ -229,7 +230,11 @@ pub fn render(job: &Job) -> String {
         ("RV_SEGMENT_SECONDS", s.time.to_string()),
         ("RV_SEGMENTS", s.segments.to_string()),
         ("RV_HARDWARE_ERRORS", HARDWARE_ERRORS.to_owned()),
-        ("RV_LEASE_SECONDS", lease_of(job).unwrap_or(0).to_string()),
+        ("RV_LEASE_SECONDS", lease.unwrap_or(0).to_string()),
+        (
+            "RV_LEASE_CHECK_SECONDS",
+            lease.map_or(0, crate::lease::check_every).to_string(),
+        ),
     ];
     for (k, v) in exports {
         out.push_str(&format!("export {k}={}\n", quote(&v)));
@@ -405,13 +410,8 @@ exit "$rv_rc"
     format!("{ray}{segments}")
 }
 
-/// The lease of `job`: a holder's, never batch work's.
-pub fn lease_of(job: &Job) -> Option<u64> {
-    job.lease.filter(|_| job.request.command.is_none())
-}
-
 /// The holder: keeps the allocation for a shell while its lease lasts (see [`crate::lease`]).
-/// Every `RV_LEASE_SECONDS / 6` seconds (5 to 60) it reads the lease's age; when that is
+/// Every `RV_LEASE_CHECK_SECONDS` ([`crate::lease::check_every`]) it reads the lease's age; when that is
 /// more than the lease and no step of the job is attached (anything but the batch script,
 /// the extern and interactive steps and rv's own Ray steps), it says so in its log, sends
 /// `LEASE_EXPIRED` and ends. When `squeue` cannot answer, a step counts as attached. The
@@ -426,9 +426,6 @@ rv_attached() {
   printf '%s\n' "$rv_steps" | grep -vE '\.(batch|extern|interactive)\||\|rv-ray$' | grep -q .
 }
 if [ "$RV_LEASE_SECONDS" -gt 0 ]; then
-  rv_every=$((RV_LEASE_SECONDS / 6))
-  [ "$rv_every" -lt 5 ] && rv_every=5
-  [ "$rv_every" -gt 60 ] && rv_every=60
   while :; do
     rv_age=$(($(date +%s) - $(stat -c %Y "$rv_lease" 2>/dev/null || echo 0)))
     if [ "$rv_age" -gt "$RV_LEASE_SECONDS" ] && ! rv_attached; then
@@ -436,7 +433,7 @@ if [ "$RV_LEASE_SECONDS" -gt 0 ]; then
       rv_notify LEASE_EXPIRED
       exit 0
     fi
-    sleep "$rv_every" &
+    sleep "$RV_LEASE_CHECK_SECONDS" &
     rv_wait $!
   done
 fi

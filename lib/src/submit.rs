@@ -56,8 +56,7 @@ pub fn prepare(
     }
     let dir = quote(&paths.request_dir(&request.id));
     let ids: Vec<String> = strategies.iter().map(|s| quote(&s.id)).collect();
-    let lease = lease
-        .filter(|_| request.command.is_none())
+    let lease = crate::lease::of(request, lease)
         .map(|secs| format!(" && printf '%s\\n' {secs} >\"$d/{}\"", crate::lease::FILE))
         .unwrap_or_default();
     let command = format!(

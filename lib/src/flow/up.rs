@@ -114,7 +114,7 @@ pub fn record_before_submitting(
         strategies: strategies.to_vec(),
         scratch: paths.scratch.clone(),
         submissions: Vec::new(),
-        lease: lease.filter(|_| request.command.is_none()),
+        lease: crate::lease::of(request, lease),
     };
     record.save(&ctx.state).map_err(|e| {
         Error::internal(format!(
