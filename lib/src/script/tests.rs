@@ -150,7 +150,10 @@ fn a_holder_has_its_lease_and_batch_work_none() {
     };
     let holder = render_with(None, Some(90));
     assert!(holder.contains("export RV_LEASE_SECONDS=90\n"), "{holder}");
-    assert!(holder.contains("export RV_LEASE_CHECK_SECONDS=15\n"), "{holder}");
+    assert!(
+        holder.contains("export RV_LEASE_CHECK_SECONDS=15\n"),
+        "{holder}"
+    );
     assert!(holder.contains("rv_notify LEASE_EXPIRED"), "{holder}");
     let kept = render_with(None, None);
     assert!(kept.contains("export RV_LEASE_SECONDS=0\n"), "{kept}");
