@@ -143,7 +143,7 @@ pub fn timelines(
             continue;
         }
         let gpus = i64::from(per_node);
-        let (on, these): (&[String], Vec<(i64, i64)>) = match job.state {
+        let (on, these): (&[compact_str::CompactString], Vec<(i64, i64)>) = match job.state {
             Some(JobState::Running | JobState::Completing) => match job.end.filter(|&e| e > now) {
                 Some(end) => (&job.nodes, vec![(end, -gpus)]),
                 None => continue,

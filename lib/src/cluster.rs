@@ -72,7 +72,7 @@ pub fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
                 .and_then(|g| profile.kind_of(g, &node.features));
             let name = kind
                 .map(|k| k.name.clone())
-                .or_else(|| gpus.kind.clone())
+                .or_else(|| gpus.kind.as_deref().map(str::to_owned))
                 .unwrap_or_else(|| "gpu".to_owned());
             let used = node.gpus_used.as_ref().map(|used| {
                 used.iter()
@@ -100,7 +100,7 @@ pub fn pools(nodes: &[&Node], profile: &Profile) -> Vec<GpuPool> {
                     GpuPool {
                         max_per_user: profile.kind_named(&name).and_then(|k| k.max_per_user),
                         gpu_type: name,
-                        gres: gpus.kind.clone(),
+                        gres: gpus.kind.as_deref().map(str::to_owned),
                         feature: kind.and_then(|k| k.feature.clone()),
                         per_node: gpus.count,
                         nodes: 1,

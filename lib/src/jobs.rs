@@ -62,16 +62,16 @@ pub fn rows(queue: &[squeue::Job], history: &[sacct::Record], requests: &[String
             Row {
                 request,
                 strategy,
-                job_id: j.id.clone(),
-                name: j.name.clone(),
+                job_id: j.id.to_string(),
+                name: j.name.to_string(),
                 state: j
                     .state
                     .as_ref()
                     .map(crate::watch::state_name)
                     .unwrap_or_default(),
-                partition: j.partition.clone(),
+                partition: j.partition.to_string(),
                 gpus: gres::total(&j.gpus_per_node) * j.node_count.unwrap_or(1),
-                nodes: j.nodes.clone(),
+                nodes: j.nodes.iter().map(ToString::to_string).collect(),
                 reason: j.reason.as_deref().map(crate::watch::plain_reason),
                 elapsed: j.elapsed.map(Walltime::as_secs),
                 limit: j.limit.map(Walltime::as_secs),

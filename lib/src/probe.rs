@@ -529,7 +529,7 @@ impl Snapshot {
                     p.gpus.iter().find(|pool| {
                         job.gpus_per_node
                             .iter()
-                            .any(|g| g.kind.is_none() || g.kind == pool.gres)
+                            .any(|g| g.kind.is_none() || g.kind.as_deref() == pool.gres.as_deref())
                     })
                 })
                 .map_or_else(|| "gpu".to_owned(), |p| p.gpu_type.clone());
@@ -539,7 +539,7 @@ impl Snapshot {
             {
                 Some(u) => u.gpus += gpus,
                 None => usage.push(records::Usage {
-                    partition: job.partition.clone(),
+                    partition: job.partition.to_string(),
                     gpu_type: kind,
                     gpus,
                 }),
@@ -553,7 +553,7 @@ impl Snapshot {
 fn pool_has_node(pool: &records::GpuPool, n: &Node, profile: &Profile) -> bool {
     n.gpus.iter().any(|g| {
         g.count == pool.per_node
-            && g.kind == pool.gres
+            && g.kind.as_deref() == pool.gres.as_deref()
             && g.kind
                 .as_deref()
                 .and_then(|k| profile.kind_of(k, &n.features))

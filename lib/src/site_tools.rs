@@ -174,7 +174,11 @@ pub fn parse_qlist(text: &str) -> Result<Vec<QlistNode>, ParseError> {
             let allocated = allocated
                 .parse()
                 .map_err(|_| err("allocated GPUs is not a number"))?;
-            (first.kind.clone(), first.count, allocated)
+            (
+                first.kind.as_deref().map(str::to_owned),
+                first.count,
+                allocated,
+            )
         } else {
             (None, 0, 0)
         };

@@ -182,7 +182,7 @@ impl Watch {
             let seen = queue
                 .iter()
                 .find(|q| q.id == id)
-                .map(|q| (q.state.clone(), q.reason.clone()))
+                .map(|q| (q.state.clone(), q.reason.as_deref().map(str::to_owned)))
                 .or_else(|| {
                     finished
                         .iter()
@@ -277,8 +277,8 @@ pub fn allocation(request: &str, row: &Job, strategy: Option<&Strategy>) -> Opti
     Some(Allocation {
         request: request.to_owned(),
         job_id: row.id.parse().ok()?,
-        partition: row.partition.clone(),
-        nodes: row.nodes.clone(),
+        partition: row.partition.to_string(),
+        nodes: row.nodes.iter().map(ToString::to_string).collect(),
         gpu_type: strategy.and_then(|s| s.gpu_type.clone()),
         gpus_per_node: strategy
             .map_or_else(|| gres::total(&row.gpus_per_node), |s| s.gpus_per_node),
@@ -343,9 +343,9 @@ mod tests {
 
     fn row(id: u64, state: JobState, reason: Option<&str>) -> Job {
         Job {
-            id: id.to_string(),
+            id: id.to_string().into(),
             state: Some(state),
-            reason: reason.map(str::to_owned),
+            reason: reason.map(Into::into),
             partition: "gpu-a6000".into(),
             ..Job::default()
         }

@@ -54,21 +54,42 @@ impl Walltime {
     /// Parses Slurm's forms: `MM`, `MM:SS`, `H:MM:SS`, `D-HH`, `D-HH:MM`, `D-HH:MM:SS`.
     pub fn from_slurm(s: &str) -> Result<Self, ParseError> {
         let err = |why: &str| ParseError::new("duration", s, why);
-        let s = s.trim();
-        let (days, clock) = match s.split_once('-') {
-            Some((d, rest)) => (
-                Some(number(d).ok_or_else(|| err("the days are not a number"))?),
-                rest,
-            ),
-            None => (None, s),
-        };
+        let s = s.trim_ascii();
+        // One pass over the bytes (every squeue row has two of these): the days before a
+        // `-`, then up to three numbers separated by `:`, each of 1 to 12 digits.
+        let mut days = None;
         let mut nums = [0u64; 3];
         let mut count = 0;
-        for part in clock.split(':') {
-            let n = number(part).ok_or_else(|| err("expected numbers separated by ':'"))?;
-            *nums.get_mut(count).ok_or_else(|| err("too many ':'"))? = n;
-            count += 1;
+        let (mut value, mut digits) = (0u64, 0);
+        for b in s.bytes() {
+            match b {
+                b'0'..=b'9' if digits < 12 => {
+                    value = value * 10 + u64::from(b - b'0');
+                    digits += 1;
+                }
+                b'-' if days.is_none() && count == 0 => {
+                    if digits == 0 {
+                        return Err(err("the days are not a number"));
+                    }
+                    days = Some(value);
+                    (value, digits) = (0, 0);
+                }
+                b':' if digits > 0 => {
+                    *nums.get_mut(count).ok_or_else(|| err("too many ':'"))? = value;
+                    count += 1;
+                    (value, digits) = (0, 0);
+                }
+                _ if days.is_none() && count == 0 && s.contains('-') => {
+                    return Err(err("the days are not a number"));
+                }
+                _ => return Err(err("expected numbers separated by ':'")),
+            }
         }
+        if digits == 0 {
+            return Err(err("expected numbers separated by ':'"));
+        }
+        *nums.get_mut(count).ok_or_else(|| err("too many ':'"))? = value;
+        count += 1;
         let nums = &nums[..count];
         let secs = match (days, nums) {
             (None, [m]) => m.checked_mul(MINUTE),
@@ -189,7 +210,7 @@ pub enum Limit {
 impl Limit {
     /// Parses a Slurm time limit field.
     pub fn from_slurm(s: &str) -> Result<Self, ParseError> {
-        match s.trim() {
+        match s.trim_ascii() {
             "UNLIMITED" | "infinite" => Ok(Limit::Unlimited),
             "INVALID" => Ok(Limit::Invalid),
             "Partition_Limit" | "NOT_SET" | "NONE" | "N/A" => Ok(Limit::Unset),
@@ -240,15 +261,19 @@ impl Clock {
     /// or plain epoch seconds (what Slurm prints with `SLURM_TIME_FORMAT=%s`). `N/A`,
     /// `Unknown`, `None` and empty mean "no time" and give `Ok(None)`.
     pub fn timestamp(&self, s: &str) -> Result<Option<i64>, ParseError> {
-        let s = s.trim();
+        let s = s.trim_ascii();
+        if let Some(epoch) = epoch_seconds(s) {
+            return Ok(Some(epoch));
+        }
         if matches!(s, "" | "N/A" | "Unknown" | "None" | "(null)") {
             return Ok(None);
         }
         if s.bytes().all(|b| b.is_ascii_digit()) {
-            return s
-                .parse()
-                .map(Some)
-                .map_err(|_| ParseError::new("timestamp", s, "epoch seconds out of range"));
+            return Err(ParseError::new(
+                "timestamp",
+                s,
+                "epoch seconds out of range",
+            ));
         }
         let local = civil_seconds(s).ok_or_else(|| {
             ParseError::new(
@@ -259,6 +284,17 @@ impl Clock {
         })?;
         Ok(Some(local - i64::from(self.utc_offset)))
     }
+}
+
+/// Epoch seconds (`SLURM_TIME_FORMAT=%s`, every time field rv asks for): 1 to 18 digits,
+/// read in one pass.
+fn epoch_seconds(s: &str) -> Option<i64> {
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    s.bytes().try_fold(0i64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
 }
 
 /// `YYYY-MM-DDTHH:MM[:SS]` as seconds since the epoch of a clock at UTC+0.
@@ -333,11 +369,6 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-fn number(s: &str) -> Option<u64> {
-    (!s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.parse().ok())?
 }
 
 fn checked_sum(terms: &[(u64, u64)]) -> Option<u64> {
@@ -485,6 +516,20 @@ mod tests {
             let w = Walltime::from_secs(secs);
             prop_assert_eq!(Walltime::from_slurm(&w.to_string()), Ok(w));
             prop_assert_eq!(Walltime::from_user(&w.to_string()), Ok(w));
+        }
+
+        #[test]
+        fn every_slurm_form_reads_exactly(d in 0u64..400, h in 0u64..100, m in 0u64..100, sec in 0u64..100, form in 0usize..6) {
+            let (text, secs) = match form {
+                0 => (format!("{m}"), m * 60),
+                1 => (format!("{m}:{sec:02}"), m * 60 + sec),
+                2 => (format!("{h}:{m:02}:{sec:02}"), h * 3600 + m * 60 + sec),
+                3 => (format!("{d}-{h:02}"), d * 86400 + h * 3600),
+                4 => (format!("{d}-{h:02}:{m:02}"), d * 86400 + h * 3600 + m * 60),
+                _ => (format!("{d}-{h}:{m}:{sec}"), d * 86400 + h * 3600 + m * 60 + sec),
+            };
+            prop_assert_eq!(Walltime::from_slurm(&text), Ok(Walltime::from_secs(secs)));
+            prop_assert_eq!(Limit::from_slurm(&format!(" {text} ")), Ok(Limit::Finite(Walltime::from_secs(secs))));
         }
 
         #[test]

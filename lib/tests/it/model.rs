@@ -44,7 +44,7 @@ async fn scenario_mixed_model_counts_every_running_gpu_as_sinfo_does() {
         .filter(|j| j.state == Some(JobState::Running))
     {
         for node in &job.nodes {
-            *by_jobs.entry(node.clone()).or_default() += total(&job.gpus_per_node);
+            *by_jobs.entry(node.to_string()).or_default() += total(&job.gpus_per_node);
         }
     }
     let timelines = backfill::timelines(
@@ -68,10 +68,9 @@ async fn scenario_mixed_model_counts_every_running_gpu_as_sinfo_does() {
         assert_eq!(t.used_now, slurm, "{}: the model's GPUs in use", t.node);
         // When every running job has ended (and before anything planned), the model frees
         // exactly the GPUs they hold.
-        let planned_later = snapshot
-            .jobs
-            .iter()
-            .any(|j| j.state == Some(JobState::Pending) && j.sched_nodes.contains(&t.node));
+        let planned_later = snapshot.jobs.iter().any(|j| {
+            j.state == Some(JobState::Pending) && j.sched_nodes.iter().any(|n| *n == t.node)
+        });
         if !planned_later {
             assert_eq!(t.used_at(snapshot.clock.now + 4 * 86_400), 0, "{}", t.node);
         }

@@ -8,7 +8,7 @@ use crate::slurm::ParseError;
 pub struct Gpus {
     /// The GPU type as the site names it (`a6000`, `1g.10gb`), if typed.
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub kind: Option<compact_str::CompactString>,
     /// How many.
     pub count: u32,
 }
@@ -47,9 +47,15 @@ pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
         if parts.next() != Some("gpu") {
             continue;
         }
-        let rest: Vec<&str> = parts.filter(|p| *p != "no_consume").collect();
+        // At most a type and a count follow `gpu`; a third part is an error below.
+        let mut rest = [""; 3];
+        let mut len = 0;
+        for part in parts.filter(|p| *p != "no_consume").take(rest.len()) {
+            rest[len] = part;
+            len += 1;
+        }
         let digits = |c: &str| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit());
-        let (kind, count) = match (rest.as_slice(), tres_count) {
+        let (kind, count) = match (&rest[..len], tres_count) {
             ([], Some(count)) => (None, count),
             ([kind], Some(count)) => (Some(*kind), count),
             ([], None) => (None, "1"),
@@ -72,7 +78,7 @@ pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
                 tres_total = Some(tres_total.unwrap_or(0).saturating_add(count));
             }
             _ if count > 0 => out.push(Gpus {
-                kind: kind.map(str::to_owned),
+                kind: kind.map(Into::into),
                 count,
             }),
             _ => {}
@@ -96,23 +102,26 @@ pub fn total(gpus: &[Gpus]) -> u32 {
 }
 
 /// Splits on commas that are not inside parentheses: `gpu:a100:8(S:0-1,3),gpu:v100:2`.
-fn split_outside_parens(s: &str) -> Vec<&str> {
-    let mut depth = 0i32;
-    let mut start = 0;
-    let mut out = Vec::new();
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth <= 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
+fn split_outside_parens(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let mut depth = 0i32;
+        for (i, b) in s.bytes().enumerate() {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                // ASCII: both sides are character boundaries.
+                b',' if depth <= 0 => {
+                    rest = Some(&s[i + 1..]);
+                    return Some(&s[..i]);
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    out.push(&s[start..]);
-    out
+        rest = None;
+        Some(s)
+    })
 }
 
 #[cfg(test)]
@@ -122,7 +131,7 @@ mod tests {
 
     fn g(kind: Option<&str>, count: u32) -> Gpus {
         Gpus {
-            kind: kind.map(str::to_owned),
+            kind: kind.map(Into::into),
             count,
         }
     }

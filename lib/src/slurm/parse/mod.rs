@@ -34,20 +34,137 @@ pub enum Separator {
 
 /// Splits `line` into exactly `n` fields; the last field takes the rest of the line, so a
 /// free-text column (a job name, a reason) placed last may contain the separator. With
-/// whitespace, a field in parentheses may contain spaces.
-pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&str>> {
-    let fields: Vec<&str> = match sep {
+/// whitespace, a field in parentheses may contain spaces. The fields come one at a time,
+/// without a `Vec` per row, once their count is known to be right.
+pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Fields<'_>> {
+    match sep {
+        Separator::Char(c) | Separator::Terminated(c)
+            if c.is_ascii() && (1..=MAX_CUT).contains(&n) =>
+        {
+            let terminated = matches!(sep, Separator::Terminated(_));
+            let line = if terminated {
+                line.strip_suffix(c)?
+            } else {
+                line
+            };
+            // One pass: where the first `n - 1` separators are (more stay in the last field).
+            let mut ends = [0u32; MAX_CUT];
+            let mut found = 0;
+            if n > 1 {
+                for (i, b) in line.bytes().enumerate() {
+                    if b == c as u8 {
+                        ends[found] = u32::try_from(i).ok()?;
+                        found += 1;
+                        if found + 1 == n {
+                            break;
+                        }
+                    }
+                }
+            }
+            ends[found] = u32::try_from(line.len()).ok()?;
+            (found + 1 == n).then_some(Fields::Cut {
+                line,
+                ends,
+                at: 0,
+                n,
+                sep: c,
+                terminated,
+            })
+        }
+        _ => {
+            let fields = split_slowly(line, sep, n);
+            (fields.len() == n).then(|| Fields::Listed(fields.into_iter()))
+        }
+    }
+}
+
+/// The most fields a row is cut into in one pass; rows of more go through a `Vec`.
+const MAX_CUT: usize = 32;
+
+/// The fields of one row, as [`split_fields`] cut them.
+#[derive(Debug)]
+pub(crate) enum Fields<'a> {
+    /// Cut at an ASCII separator in one pass.
+    Cut {
+        /// The row (without a terminating separator).
+        line: &'a str,
+        /// Where each field ends.
+        ends: [u32; MAX_CUT],
+        /// The next field.
+        at: usize,
+        /// How many fields.
+        n: usize,
+        /// The separator.
+        sep: char,
+        /// Whether the separator ends every field ([`Separator::Terminated`]).
+        terminated: bool,
+    },
+    /// Already cut (whitespace, or a separator that is not ASCII).
+    Listed(std::vec::IntoIter<&'a str>),
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Fields::Listed(fields) => fields.next(),
+            Fields::Cut {
+                line,
+                ends,
+                at,
+                n,
+                sep,
+                terminated,
+            } => {
+                if *at == *n {
+                    return None;
+                }
+                let start = if *at == 0 {
+                    0
+                } else {
+                    ends[*at - 1] as usize + 1
+                };
+                // The separator is ASCII, so every cut is a character boundary.
+                let piece = line.get(start..ends[*at] as usize).unwrap_or_default();
+                *at += 1;
+                Some(if *terminated {
+                    trim_spaces(piece)
+                } else if *at == *n {
+                    // A trailing separator is taken off the last field (`-O` output).
+                    let piece = piece.trim();
+                    piece.strip_suffix(*sep).unwrap_or(piece).trim()
+                } else {
+                    piece.trim()
+                })
+            }
+        }
+    }
+}
+
+/// `s` without the spaces (only spaces: `-O` pads with them) at either end.
+fn trim_spaces(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ').map_or(start, |i| i + 1);
+    // Spaces are ASCII, so both ends are character boundaries.
+    &s[start..end.max(start)]
+}
+
+/// [`split_fields`] for whitespace and for a separator that is not ASCII, into a `Vec`.
+fn split_slowly(line: &str, sep: Separator, n: usize) -> Vec<&str> {
+    match sep {
         Separator::Char(c) => {
-            let mut v: Vec<&str> = split_n(line, c, n).into_iter().map(str::trim).collect();
+            let mut v: Vec<&str> = line.splitn(n, c).map(str::trim).collect();
             if let Some(last) = v.last_mut() {
                 *last = last.strip_suffix(c).unwrap_or(last).trim();
             }
             v
         }
-        Separator::Terminated(c) => split_n(line.strip_suffix(c)?, c, n)
-            .into_iter()
-            .map(|f| f.trim_matches(' '))
-            .collect(),
+        Separator::Terminated(c) => line
+            .strip_suffix(c)
+            .map(|l| l.splitn(n, c).map(|f| f.trim_matches(' ')).collect())
+            .unwrap_or_default(),
         Separator::Whitespace => {
             let mut v = Vec::with_capacity(n);
             let mut rest = line.trim_start();
@@ -66,37 +183,28 @@ pub(crate) fn split_fields(line: &str, sep: Separator, n: usize) -> Option<Vec<&
             }
             v
         }
-    };
-    (fields.len() == n).then_some(fields)
+    }
 }
 
-/// `line` cut at the first `n - 1` occurrences of `c` (the last piece takes the rest), as
-/// `splitn` does, in one pass over the bytes when `c` is ASCII (the hot path of every
-/// parser: a character searcher per field costs more than the field).
-fn split_n(line: &str, c: char, n: usize) -> Vec<&str> {
-    let mut out = Vec::with_capacity(n);
-    if !c.is_ascii() {
-        out.extend(line.splitn(n, c));
-        return out;
-    }
-    let sep = c as u8;
-    let mut start = 0;
-    if n > 1 {
-        for (i, &b) in line.as_bytes().iter().enumerate() {
-            if b == sep {
-                // `sep` is ASCII, so `i` is a character boundary.
-                out.push(&line[start..i]);
-                start = i + 1;
-                if out.len() + 1 == n {
-                    break;
-                }
-            }
+/// The lines of `text` (without `\n` or `\r\n`, as [`str::lines`] cuts them), found with
+/// `memchr`.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
         }
-    }
-    if n > 0 {
-        out.push(&line[start..]);
-    }
-    out
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            // `\n` is ASCII: both sides are character boundaries.
+            Some(at) => {
+                let line = &rest[..at];
+                rest = &rest[at + 1..];
+                line.strip_suffix('\r').unwrap_or(line)
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
 }
 
 /// The rows of `text` with the 1-based line each starts on, blank lines left out. With a
@@ -104,9 +212,10 @@ fn split_n(line: &str, c: char, n: usize) -> Vec<&str> {
 /// which does not end with the separator (a job name holding a newline) takes the next
 /// lines until it does.
 pub(crate) fn rows(text: &str, sep: Separator, n: usize) -> Vec<(usize, Cow<'_, str>)> {
-    let mut out: Vec<(usize, Cow<'_, str>)> = Vec::new();
+    // About one row per hundred bytes: rv's formats print that much per job or node.
+    let mut out: Vec<(usize, Cow<'_, str>)> = Vec::with_capacity(text.len() / 100);
     let mut open = false;
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in lines(text).enumerate() {
         if open && let Some((_, row)) = out.last_mut() {
             let row = row.to_mut();
             row.push('\n');
@@ -184,7 +293,7 @@ pub(crate) fn int<T: std::str::FromStr>(
     field: &str,
     s: &str,
 ) -> Result<T, super::ParseError> {
-    s.trim()
+    s.trim_ascii()
         .parse()
         .map_err(|_| super::ParseError::new(what, s, format!("{field} is not a number")))
 }
@@ -270,7 +379,7 @@ impl<'a> Table<'a> {
                         )
                         .at_line(i + 1)
                     })?;
-                rows.push((i + 1, cells));
+                rows.push((i + 1, cells.collect()));
             }
             return Ok(Table {
                 headers,
@@ -346,4 +455,43 @@ fn column_spans(dashes: &str) -> Vec<(usize, usize)> {
         spans.push((s, dashes.len()));
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn cuts_rows_at_their_separator() {
+        let cut = |line, sep, n| split_fields(line, sep, n).map(Iterator::collect::<Vec<_>>);
+        let t = Separator::Terminated('|');
+        assert_eq!(cut("1| a |x|y|", t, 3), Some(vec!["1", "a", "x|y"]));
+        assert_eq!(cut("1|a|", t, 3), None, "too few fields");
+        assert_eq!(cut("1|a|b", t, 3), None, "not terminated");
+        let c = Separator::Char('|');
+        assert_eq!(cut(" 1 | b |", c, 2), Some(vec!["1", "b"]));
+        assert_eq!(cut("1|b|c", c, 2), Some(vec!["1", "b|c"]));
+        assert_eq!(cut("é|ü", Separator::Char('ü'), 2), Some(vec!["é|", ""]));
+    }
+
+    proptest! {
+        /// The one-pass cut reads every row as the plain `splitn` reading does.
+        #[test]
+        fn one_pass_cuts_match_splitn(
+            line in "[a-c |,\u{e9}\u{3000}\t]{0,40}",
+            n in 1usize..12,
+            terminated: bool,
+        ) {
+            let sep = if terminated { Separator::Terminated('|') } else { Separator::Char('|') };
+            let fast = split_fields(&line, sep, n).map(Iterator::collect::<Vec<_>>);
+            let plain = Some(split_slowly(&line, sep, n)).filter(|v| v.len() == n);
+            prop_assert_eq!(fast, plain);
+        }
+
+        #[test]
+        fn lines_are_cut_as_str_lines_cuts_them(text in "[a\r\n]{0,30}") {
+            prop_assert_eq!(lines(&text).collect::<Vec<_>>(), text.lines().collect::<Vec<_>>());
+        }
+    }
 }

@@ -601,7 +601,7 @@ mod tests {
     #[test]
     fn reads_gpus_in_use_on_24_11() {
         let g = |kind: Option<&str>, count| Gpus {
-            kind: kind.map(str::to_owned),
+            kind: kind.map(Into::into),
             count,
         };
         let text = sample_in("testbed-24.11", "busy_sinfo_rv.txt", COMMAND);

@@ -1,5 +1,7 @@
 //! `squeue`: jobs with their state, times, resources, reason and planned start.
 
+use compact_str::CompactString;
+
 use crate::slurm::ParseError;
 use crate::slurm::hostlist;
 use crate::slurm::time::{Clock, Limit, Walltime};
@@ -148,19 +150,21 @@ pub const COMMAND: &str =
 /// How the fields of [`COMMAND`] are separated.
 pub const SEPARATOR: Separator = Separator::Terminated('|');
 
-/// One job as `squeue` shows it. Columns that were not read stay at their defaults.
+/// One job as `squeue` shows it. Columns that were not read stay at their defaults. Its
+/// text is held inline when short (ids, users, partitions, node names), so reading a queue
+/// of tens of thousands of jobs allocates little.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Job {
     /// The id (`123`, or `123_4` for an array task).
-    pub id: String,
+    pub id: CompactString,
     /// The job name.
-    pub name: String,
+    pub name: CompactString,
     /// The partition (or partitions, comma separated, while pending in several).
-    pub partition: String,
+    pub partition: CompactString,
     /// The owner.
-    pub user: String,
+    pub user: CompactString,
     /// The account charged.
-    pub account: String,
+    pub account: CompactString,
     /// The state.
     pub state: Option<JobState>,
     /// Time used so far.
@@ -182,11 +186,11 @@ pub struct Job {
     /// The scheduling priority.
     pub priority: Option<u64>,
     /// Why it is pending (`Resources`, `Priority`, …); `None` when running.
-    pub reason: Option<String>,
+    pub reason: Option<CompactString>,
     /// The nodes it runs on, expanded.
-    pub nodes: Vec<String>,
+    pub nodes: Vec<CompactString>,
     /// The nodes backfill plans to start it on, expanded.
-    pub sched_nodes: Vec<String>,
+    pub sched_nodes: Vec<CompactString>,
 }
 
 /// Parses `squeue` output. With a header line (a default or `-o` layout without `-h`) the
@@ -240,8 +244,9 @@ fn parse(
     clock: &Clock,
 ) -> Result<(Vec<Job>, Vec<(Unread, Option<String>)>), ParseError> {
     let mut columns: Vec<Field> = fields.to_vec();
-    let (mut jobs, mut unread) = (Vec::new(), Vec::new());
-    for (line, row) in rows(text, sep, columns.len()) {
+    let rows = rows(text, sep, columns.len());
+    let (mut jobs, mut unread) = (Vec::with_capacity(rows.len()), Vec::new());
+    for (line, row) in rows {
         if row.trim_start().starts_with("JOBID") {
             columns = row
                 .split_whitespace()
@@ -300,14 +305,18 @@ fn parse_row(
     let mut job = Job::default();
     let reason = |s: &str| {
         let r = s.trim_start_matches('(').trim_end_matches(')');
-        (!matches!(r, "" | "None" | "none")).then(|| r.to_owned())
+        (!matches!(r, "" | "None" | "none")).then(|| r.into())
     };
-    let nodes = |s: &str| -> Result<Vec<String>, ParseError> {
-        if matches!(s, "" | "(null)" | "N/A" | "(none)" | "n/a") {
-            Ok(Vec::new())
-        } else {
-            hostlist::expand(s)
-        }
+    let nodes = |s: &str| -> Result<Vec<CompactString>, ParseError> {
+        Ok(match s {
+            "" | "(null)" | "N/A" | "(none)" | "n/a" => Vec::new(),
+            // One plain name, the common case: no expansion to go through.
+            one if !one.contains([',', '[', ']']) => vec![one.into()],
+            list => hostlist::expand(list)?
+                .into_iter()
+                .map(CompactString::from)
+                .collect(),
+        })
     };
     for (field, value) in fields.iter().zip(values) {
         match field {
@@ -319,13 +328,13 @@ fn parse_row(
                         "the job id is not a Slurm job id",
                     ));
                 }
-                job.id = value.to_owned();
+                job.id = value.into();
             }
-            Field::Name => job.name = value.to_owned(),
+            Field::Name => job.name = value.into(),
             Field::Other => {}
-            Field::Partition => job.partition = value.to_owned(),
-            Field::User => job.user = value.to_owned(),
-            Field::Account => job.account = value.to_owned(),
+            Field::Partition => job.partition = value.into(),
+            Field::User => job.user = value.into(),
+            Field::Account => job.account = value.into(),
             Field::State => job.state = Some(JobState::parse(value)?),
             // `INVALID` when Slurm cannot compute it (a start time in the future).
             Field::Elapsed => job.elapsed = Limit::from_slurm(value)?.finite(),
