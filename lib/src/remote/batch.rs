@@ -1,7 +1,9 @@
 //! One round trip, many commands: a shell script that uploads files, runs every command
 //! at once with its own stdout, stderr and exit code, reads the cluster's clock, and frames
 //! it all with byte counts under a random boundary, so no output can break the framing and
-//! one failing command loses nothing of the others.
+//! one failing command loses nothing of the others. Its own work costs a fixed handful of
+//! processes on the login node (`date`, `mktemp`, one `wc`, one `cat`, the cleanup), not a
+//! few per command.
 
 use crate::slurm::time::Clock;
 use crate::util::quote;
@@ -91,7 +93,8 @@ impl Batch {
         let mut s = String::new();
         s.push_str("export SLURM_TIME_FORMAT=%s LC_ALL=C\numask 077\n");
         s.push_str(&format!("B={}\n", quote(boundary)));
-        s.push_str("now=$(date +%s); zone=$(date +%z)\n");
+        // One `date` for both: every process costs a fork and an exec on the login node.
+        s.push_str("set -- $(date '+%s %z'); now=$1 zone=$2\n");
         s.push_str(
             "t=$(mktemp -d \"${TMPDIR:-/tmp}/rv.XXXXXX\") || exit 97\ntrap 'rm -rf \"$t\"' EXIT\n",
         );
@@ -114,17 +117,26 @@ impl Batch {
                 quote(c)
             ));
         }
-        s.push_str("wait\n");
+        s.push_str("wait\ncd \"$t\" || exit 97\n");
         s.push_str("printf '\\n%s clock %s %s\\n' \"$B\" \"$now\" \"$zone\"\n");
+        // The sizes of every output in one `wc`, the exit codes read by the shell itself,
+        // then every output in one `cat`: two processes however many commands there are.
+        let files: Vec<String> = (0..self.commands.len())
+            .flat_map(|i| [format!("{i}.o"), format!("{i}.e")])
+            .collect();
+        s.push_str("printf '%s sizes\\n' \"$B\"\n");
+        if !files.is_empty() {
+            s.push_str(&format!("wc -c {}\n", files.join(" ")));
+        }
         s.push_str(&format!(
-            "i=0; while [ $i -lt {n} ]; do\n\
-             \x20 printf '%s out %s %s\\n' \"$B\" $i $(wc -c <\"$t/$i.o\"); cat \"$t/$i.o\"\n\
-             \x20 printf '%s err %s %s\\n' \"$B\" $i $(wc -c <\"$t/$i.e\"); cat \"$t/$i.e\"\n\
-             \x20 printf '%s rc %s %s\\n' \"$B\" $i \"$(cat \"$t/$i.c\")\"\n\
-             \x20 i=$((i+1))\n\
-             done\n",
+            "printf '%s rc' \"$B\"; i=0; while [ $i -lt {n} ]; do\n\
+             \x20 c=; read -r c <$i.c; printf ' %s' \"${{c:-?}}\"; i=$((i+1))\n\
+             done; printf '\\n%s data\\n' \"$B\"\n",
             n = self.commands.len()
         ));
+        if !files.is_empty() {
+            s.push_str(&format!("cat {}\n", files.join(" ")));
+        }
         s.push_str("printf '%s end\\n' \"$B\"\n");
         s
     }
@@ -138,7 +150,6 @@ impl Batch {
         let mut r = Reader {
             raw,
             pos: start + 1,
-            boundary,
         };
         let clock_line = r.line()?;
         let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
@@ -150,14 +161,65 @@ impl Batch {
             },
             _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
         };
-        let mut outputs = Vec::with_capacity(self.commands.len());
-        for i in 0..self.commands.len() {
-            let stdout = r.block("out", i)?;
-            let stderr = r.block("err", i)?;
-            let rc = r.header("rc", i)?;
-            let code = rc
-                .parse()
-                .map_err(|_| FramingError(format!("bad exit code {rc:?}")))?;
+        let n = self.commands.len();
+        let sizes = r.line()?;
+        if sizes != format!("{boundary} sizes") {
+            return Err(FramingError(format!(
+                "expected the sizes line, got {sizes:?}"
+            )));
+        }
+        // `wc -c` prints `<size> <file>` for each file, then a total.
+        let mut lengths = vec![None; 2 * n];
+        let codes = loop {
+            let line = r.line()?;
+            if let Some(codes) = line.strip_prefix(&format!("{boundary} rc")) {
+                break codes.to_owned();
+            }
+            let mut words = line.split_whitespace();
+            let (Some(size), Some(file)) = (words.next(), words.next()) else {
+                return Err(FramingError(format!("bad size line {line:?}")));
+            };
+            let slot = file.split_once('.').and_then(|(i, kind)| {
+                let i: usize = i.parse().ok().filter(|&i| i < n)?;
+                Some(2 * i + usize::from(kind == "e"))
+            });
+            if let Some(slot) = slot {
+                let size = size
+                    .parse()
+                    .map_err(|_| FramingError(format!("bad size line {line:?}")))?;
+                lengths[slot] = Some(size);
+            } else if file != "total" {
+                return Err(FramingError(format!("bad size line {line:?}")));
+            }
+        };
+        let codes: Vec<i32> = codes
+            .split_whitespace()
+            .map(|c| {
+                c.parse()
+                    .map_err(|_| FramingError(format!("bad exit code {c:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if codes.len() != n {
+            return Err(FramingError(format!(
+                "{} exit codes for {n} commands",
+                codes.len()
+            )));
+        }
+        let data = r.line()?;
+        if data != format!("{boundary} data") {
+            return Err(FramingError(format!(
+                "expected the data line, got {data:?}"
+            )));
+        }
+        let mut outputs = Vec::with_capacity(n);
+        for (i, code) in codes.into_iter().enumerate() {
+            let mut text = |slot: usize| {
+                let len = lengths[slot]
+                    .ok_or_else(|| FramingError(format!("no size for output {slot} of {i}")))?;
+                r.bytes(len)
+            };
+            let stdout = text(2 * i)?;
+            let stderr = text(2 * i + 1)?;
             outputs.push(Output {
                 stdout,
                 stderr,
@@ -175,7 +237,6 @@ impl Batch {
 struct Reader<'a> {
     raw: &'a [u8],
     pos: usize,
-    boundary: &'a str,
 }
 
 impl Reader<'_> {
@@ -189,24 +250,12 @@ impl Reader<'_> {
         Ok(String::from_utf8_lossy(&rest[..n]).into_owned())
     }
 
-    /// Reads `<boundary> <kind> <i> <value>` and returns the value.
-    fn header(&mut self, kind: &str, i: usize) -> Result<String, FramingError> {
-        let line = self.line()?;
-        let prefix = format!("{} {kind} {i} ", self.boundary);
-        line.strip_prefix(&prefix)
-            .map(|v| v.trim().to_owned())
-            .ok_or_else(|| FramingError(format!("expected `{kind} {i}`, got {line:?}")))
-    }
-
-    fn block(&mut self, kind: &str, i: usize) -> Result<String, FramingError> {
-        let len: usize = self
-            .header(kind, i)?
-            .parse()
-            .map_err(|_| FramingError(format!("bad length for `{kind} {i}`")))?;
+    /// The next `len` bytes, lossily decoded.
+    fn bytes(&mut self, len: usize) -> Result<String, FramingError> {
         let bytes = self
             .raw
             .get(self.pos..self.pos.saturating_add(len))
-            .ok_or_else(|| FramingError(format!("`{kind} {i}` is cut off")))?;
+            .ok_or_else(|| FramingError("an output is cut off".into()))?;
         self.pos += len;
         Ok(String::from_utf8_lossy(bytes).into_owned())
     }
