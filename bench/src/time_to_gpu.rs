@@ -226,10 +226,14 @@ fn predictions(b: &Bench, scenario: &str, accuracy: &mut Accuracy) {
 
 /// Seconds from rv's first submission to its winner's start (`None` when nothing started
 /// within `limit`).
-fn with_rv(b: &Bench, limit: Duration) -> Option<f64> {
+/// One `rv up`: the wait from before its submission to its winner's start on the cluster's
+/// clock, and how long after that start rv printed the winner (the testbed's cluster runs
+/// on this machine's clock; Slurm's start is whole seconds, so this reads up to 1 s high).
+fn with_rv(b: &Bench, limit: Duration) -> Option<(f64, f64)> {
+    use std::io::BufRead;
     let state = b.tb.control_dir("bench-ttg");
     let before = cluster_now(b);
-    let out = b
+    let mut child = b
         .rv("rv", &state)
         .args([
             "up",
@@ -248,19 +252,37 @@ fn with_rv(b: &Bench, limit: Duration) -> Option<f64> {
             "--timeout",
             &format!("{}s", limit.as_secs()),
         ])
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
         .ok()?;
-    let alloc = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["type"] == "allocation");
-    if let Some(a) = &alloc {
+    let stdout = child.stdout.take()?;
+    let mut alloc = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v["type"] == "allocation"
+        {
+            alloc = Some((v, epoch_now()));
+        }
+    }
+    let _ = child.wait();
+    if let Some((a, _)) = &alloc {
         b.tb.ssh(&format!("scancel {}", a["job_id"]));
     }
     b.cancel("bench-ttg-rv-");
-    alloc
-        .and_then(|a| a["start"].as_i64())
-        .map(|s| (s - before).max(0) as f64)
+    let (a, seen) = alloc?;
+    let start = a["start"].as_i64()?;
+    Some((
+        (start - before).max(0) as f64,
+        (seen - start as f64).max(0.0),
+    ))
+}
+
+/// This machine's clock, in seconds since the epoch.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Runs the section on the testbed's Slurm: tables (titled with the version) and the SVG
@@ -281,6 +303,7 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
     let mut rows = Vec::new();
     let mut bars: Vec<Bar> = Vec::new();
     let mut accuracy = Accuracy::default();
+    let mut seen_after: Vec<f64> = Vec::new();
     for &scenario in scenarios {
         predictions(b, scenario, &mut accuracy);
         let mut waits: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
@@ -289,9 +312,13 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
             for (i, m) in methods.iter().enumerate() {
                 let _load = b.tb.scenario_scaled(scenario, SCALE);
                 let w = match m {
-                    Method::Rv => {
-                        with_rv(b, limit).map_or(Outcome::Censored(None), Outcome::Started)
-                    }
+                    Method::Rv => match with_rv(b, limit) {
+                        Some((wait, seen)) => {
+                            seen_after.push(seen);
+                            Outcome::Started(wait)
+                        }
+                        None => Outcome::Censored(None),
+                    },
                     Method::Sbatch => plain(
                         b,
                         &format!(
@@ -354,7 +381,23 @@ pub fn run(b: &Bench) -> (Vec<Table>, (String, String)) {
         rows,
     };
     let accuracy = accuracy_table(&accuracy, at, slurm);
-    (vec![ttg, accuracy], (plot, svg(&bars)))
+    let seen = seen_table(&mut seen_after, at, slurm);
+    (vec![ttg, accuracy, seen], (plot, svg(&bars)))
+}
+
+/// How long after its start rv saw each winner.
+fn seen_table(seen_after: &mut [f64], at: &str, slurm: &str) -> Table {
+    Table {
+        title: format!("Winner seen after it starts{at} (Slurm {slurm})"),
+        how: "Every `rv up` trial above: this machine's clock when rv printed the allocation, minus the winner's start on the cluster's clock (the testbed runs on this machine's clock; Slurm keeps whole seconds, so a figure reads up to 1 s high). rv watches through a stream from the login node that polls squeue there every second.".into(),
+        columns: ["trials", "median", "p90", "worst"].map(str::to_owned).to_vec(),
+        rows: vec![vec![
+            seen_after.len().to_string(),
+            format!("{:.2} s", median(seen_after)),
+            format!("{:.2} s", percentile(seen_after, 0.9)),
+            format!("{:.2} s", seen_after.iter().copied().fold(0.0, f64::max)),
+        ]],
+    }
 }
 
 /// The prediction accuracy table.

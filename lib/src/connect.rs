@@ -67,6 +67,17 @@ impl Transport for Connection {
         }
     }
 
+    async fn stream(
+        &self,
+        name: &str,
+        script: &str,
+    ) -> Result<crate::remote::transport::Stream<'_>, TransportError> {
+        match self {
+            Connection::Ssh(s) => s.stream(name, script).await,
+            Connection::Local(l) => l.stream(name, script).await,
+        }
+    }
+
     fn round_trips(&self) -> u64 {
         match self {
             Connection::Ssh(s) => s.round_trips(),

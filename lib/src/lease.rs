@@ -52,8 +52,15 @@ pub fn of(request: &crate::records::Request, asked: Option<u64>) -> Option<u64> 
 
 /// Seconds between a client's renewals while a shell is attached: a quarter of the lease,
 /// from 5 s to 60 s.
-pub fn renew_every(length: u64) -> u64 {
-    (length / 4).clamp(5, 60)
+pub const fn renew_every(length: u64) -> u64 {
+    let quarter = length / 4;
+    if quarter < 5 {
+        5
+    } else if quarter > 60 {
+        60
+    } else {
+        quarter
+    }
 }
 
 /// Seconds between the job's checks of its lease: a sixth of the lease, from 5 s to 60 s.

@@ -50,6 +50,17 @@ fn scenario_busy_pipeline_ends_with_one_running_job() {
         .ssh(&format!("squeue -h -j {} -t R -o %i", ids.join(",")))
         .stdout;
     assert_eq!(winner.trim(), a.job_id.to_string());
+    let pgrep = format!("pgrep -u rvtest -f {}", stream_of(&a.request));
+    let streaming = rv_testbed::poll(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(200),
+        || tb.ssh(&pgrep).ok(),
+        |&up| !up,
+    );
+    assert!(
+        !streaming,
+        "the watch's stream on the login node ends with it"
+    );
 }
 
 #[test]
@@ -179,4 +190,96 @@ fn scenario_busy_resume_picks_a_request_up_after_a_crash() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--resume: "));
+}
+
+/// `pgrep -f` patterns for the watch stream of `request` on the login node, and for any
+/// (the brackets keep a pattern from matching the shell that runs `pgrep`).
+fn stream_of(request: &str) -> String {
+    format!("'[r]v-watch {request}'")
+}
+
+#[test]
+fn scenario_a6000_full_a_dropped_stream_falls_back_to_polling() {
+    let Some(tb) = Testbed::get() else { return };
+    let _full = tb.scenario("a6000-full");
+    let state = tb.control_dir("watch-stream-drop");
+    let jobs = tb.jobs();
+    let plan = [
+        "--gpu",
+        "4",
+        "--type",
+        "a6000",
+        "-p",
+        "gpu-a6000",
+        "--time",
+        "1h",
+    ];
+    let (statuses, out) = tb
+        .pipeline(
+            &state,
+            &[
+                (RV_PROBE, &["--no-test-only"]),
+                (RV_PLAN, &plan),
+                (RV_SUBMIT, &[]),
+            ],
+        )
+        .wait();
+    assert!(statuses.iter().all(std::process::ExitStatus::success));
+    let records: Vec<Record> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<rv::records::Envelope>(l).ok())
+        .map(|e| e.record)
+        .collect();
+    let ids = submitted_ids(&records);
+    for id in &ids {
+        jobs.track(id);
+    }
+    let request = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .expect("the request passed through");
+    let watch = tb
+        .rv(RV_WATCH, &state)
+        .args(["--resume", &request])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pgrep = format!("pgrep -u rvtest -f {}", stream_of(&request));
+    let running = rv_testbed::poll(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(200),
+        || tb.ssh(&pgrep).ok(),
+        |&up| up,
+    );
+    assert!(
+        running,
+        "rv-watch watches through a stream on the login node"
+    );
+    assert!(
+        tb.ssh(&format!("pkill -u rvtest -f {}", stream_of(&request)))
+            .ok()
+    );
+    // The a6000s free up only after the stream is gone: the polls must see the winner.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(tb.ssh_as("rvother", "scancel -u rvother").ok());
+    let out = watch.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the watch stream stopped"),
+        "it said it fell back: {stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"type\":\"allocation\""), "{text}");
+    let left = settle(&tb, &ids, |s| s.len() == 1);
+    assert_eq!(left, ["RUNNING"], "one job of {ids:?}");
+    assert!(
+        !tb.ssh(&pgrep).ok(),
+        "no stream is left running on the login node"
+    );
 }

@@ -19,6 +19,10 @@ use crate::flow::watch::{Outcome, Target, follow};
 /// `allocation` record. The moment one job runs, every other job of the request is
 /// cancelled, running ones too. Ctrl-C, SIGTERM or `--timeout` cancel every job not yet
 /// won, and the winner too unless `--keep`.
+///
+/// It watches through one channel of the SSH connection: a small script on the login node
+/// asks squeue every second and sends only what changed, so a start is seen within about a
+/// second. If that channel drops, rv-watch asks round trip by round trip instead.
 #[derive(Debug, Parser)]
 #[command(name = "rv-watch", version, after_help = EXIT_CODES, mut_arg("local", |a| a.help("Watch from this host (when rv runs on the login node)")))]
 pub struct Args {

@@ -3,8 +3,8 @@
 
 use crate::connect::Connection;
 use crate::records::{Allocation, Envelope, Record, Strategy};
-use crate::remote::batch::Batch;
-use crate::remote::transport::run_batch;
+use crate::remote::batch::{Batch, Reply, Unit};
+use crate::remote::transport::{Stream, Transport, run_batch};
 use crate::script::Paths;
 use crate::session::Session;
 use crate::slurm::parse::job_state::JobState;
@@ -37,9 +37,12 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// The watch loop: one round trip per tick until a job wins, all end, or we are stopped;
-/// each tick renews the request's lease. Events go to stderr for people, and as records to
-/// stdout when `records`.
+/// The watch loop, until a job wins, all end, or we are stopped. The cluster is watched
+/// through a stream ([`Ticks`]): a script on the login node runs the tick's commands every
+/// second and sends only what changed, so rv sees a start within about a second and makes
+/// no round trip per tick. When the stream cannot be opened or drops, each tick is a round
+/// trip instead (1 s backing off to 5 s). The request's lease is renewed either way.
+/// Events go to stderr for people, and as records to stdout when `records`.
 pub async fn follow(
     ctx: &Session,
     first: &Connection,
@@ -49,70 +52,70 @@ pub async fn follow(
     records: bool,
 ) -> Outcome {
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
-    let dir = crate::util::quote(&target.paths.request_dir(&target.request));
-    // Each tick renews the request's lease (when it has one) in the same round trip.
-    let renew = crate::lease::renew(&target.paths.request_dir(&target.request));
+    let dir = target.paths.request_dir(&target.request);
     let env_file = target.paths.env_file(&target.request);
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
     let mut failures = 0u32;
     let mut interrupt = std::pin::pin!(interrupted());
+    let mut ticks = Ticks::open(first, &dir, &watch).await;
     for n in 0.. {
         let conn = reopened.as_ref().unwrap_or(first);
+        let vanished = watch.vanished_ids();
+        let streamed = match ticks.as_mut() {
+            Some(t) => tokio::select! {
+                r = t.next(&watch) => match r {
+                    Ok(reply) => Some(reply),
+                    Err(e) => {
+                        eprintln!("rv-watch: warning: the watch stream stopped ({e}); asking every few seconds instead");
+                        ticks = None;
+                        continue;
+                    }
+                },
+                () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
+            },
+            None => None,
+        };
+        let polled = streamed.is_none();
         let mut batch = Batch::new();
-        let ids: Vec<String> = watch.open_ids().iter().map(u64::to_string).collect();
-        let q = batch.command(format!(
-            "{} -t all -j {}",
-            squeue::COMMAND,
-            if ids.is_empty() {
-                "0".to_owned()
-            } else {
-                ids.join(",")
-            }
-        ));
-        let claim = batch.command(format!("{renew}; cat {dir}/claim/winner 2>/dev/null; true"));
-        let listed = batch.command(format!("cat {dir}/jobs 2>/dev/null; true"));
-        let continued = batch.command(format!("cat {dir}/continued 2>/dev/null; true"));
-        let vanished: Vec<String> = watch.vanished_ids().iter().map(u64::to_string).collect();
-        let acct = (!vanished.is_empty())
-            .then(|| batch.command(format!("{} -j {}", sacct::COMMAND, vanished.join(","))));
-        let reply = tokio::select! {
-            r = run_batch(conn, &batch) => r,
-            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
+        let (q, claim, listed, continued) = if polled {
+            tick_commands(&mut batch, &ids_arg(&watch), Some(&dir))
+        } else {
+            (0, 1, 2, 3)
         };
-        let reply = match reply {
-            Ok(r) => {
-                failures = 0;
-                r
-            }
-            Err(e) => {
-                failures += 1;
-                eprintln!("rv-watch: warning: {e}; reconnecting");
-                if failures >= 3 {
-                    return Outcome::Ended(format!(
-                        "lost the cluster; the claim gate lets at most one of jobs {:?} run, and an \
-                         interactive one ends by itself when its lease runs out: `rv up --resume {r}` \
-                         within the lease comes back to it, `rv stop {r}` ends it",
-                        watch.open_ids(),
-                        r = target.request
-                    ));
+        // Jobs gone from the queue: accounting says how they ended.
+        let acct = (!vanished.is_empty()).then(|| batch.command(accounting(&vanished)));
+        let asked = if batch.is_empty() {
+            None
+        } else {
+            let reply = tokio::select! {
+                r = run_batch(conn, &batch) => r,
+                () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
+            };
+            match reply {
+                Ok(r) => {
+                    failures = 0;
+                    Some(r)
                 }
-                reopened = Connection::open(ctx.target.as_ref(), &ctx.state).await.ok();
-                tokio::time::sleep(watch::tick_interval(n)).await;
-                continue;
+                Err(e) => {
+                    failures += 1;
+                    eprintln!("rv-watch: warning: {e}; reconnecting");
+                    if failures >= 3 {
+                        return lost(&watch);
+                    }
+                    reopened = Connection::open(ctx.target.as_ref(), &ctx.state).await.ok();
+                    tokio::time::sleep(watch::tick_interval(n)).await;
+                    continue;
+                }
             }
         };
-        let rows = squeue::parse_jobs(
-            &reply.outputs[q].stdout,
-            squeue::FIELDS,
-            squeue::SEPARATOR,
-            &reply.clock,
-        )
-        .unwrap_or_default();
+        let Some(reply) = streamed.as_ref().or(asked.as_ref()) else {
+            continue;
+        };
+        let rows = queue_rows(reply, q);
         let finished = acct
-            .map(|i| {
-                sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default()
-            })
+            .zip(asked.as_ref())
+            .map(|(i, r)| sacct::parse_records(&r.outputs[i].stdout, &r.clock).unwrap_or_default())
             .unwrap_or_default();
         let claimed = reply.outputs[claim].stdout.trim().parse().ok();
         watch.adopt(&job_ids(&reply.outputs[listed].stdout));
@@ -123,6 +126,7 @@ pub async fn follow(
             cancel(conn, &tick.cancel, None).await;
         }
         if let Some(winner) = tick.won {
+            drop(ticks);
             return won(conn, &target.request, winner, &rows, &target.strategies).await;
         }
         if tick.failed {
@@ -135,12 +139,159 @@ pub async fn follow(
         if timeout.is_some_and(|t| started.elapsed() >= t) {
             return stop(conn, &watch, keep, "timed out", &env_file).await;
         }
-        tokio::select! {
-            () = tokio::time::sleep(watch::tick_interval(n)) => {}
-            () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
+        if polled {
+            tokio::select! {
+                () = tokio::time::sleep(watch::tick_interval(n)) => {}
+                () = &mut interrupt => return stop(conn, &watch, keep, "interrupted", &env_file).await,
+            }
         }
     }
     unreachable!("the loop only ends by returning")
+}
+
+/// The request's jobs in the queue, from output `q` of `reply` (none when unreadable: the
+/// watch then counts them missing, and accounting decides).
+fn queue_rows(reply: &Reply, q: usize) -> Vec<squeue::Job> {
+    squeue::parse_jobs(
+        &reply.outputs[q].stdout,
+        squeue::FIELDS,
+        squeue::SEPARATOR,
+        &reply.clock,
+    )
+    .unwrap_or_default()
+}
+
+/// How a watch ends when the cluster cannot be reached again: what is left, and what to do.
+fn lost(watch: &Watch) -> Outcome {
+    Outcome::Ended(format!(
+        "lost the cluster; the claim gate lets at most one of jobs {:?} run, and an \
+         interactive one ends by itself when its lease runs out: `rv up --resume {r}` \
+         within the lease comes back to it, `rv stop {r}` ends it",
+        watch.open_ids(),
+        r = watch.request
+    ))
+}
+
+/// The accounting of `ids`.
+fn accounting(ids: &[u64]) -> String {
+    let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+    format!("{} -j {}", sacct::COMMAND, ids.join(","))
+}
+
+/// The commands of a tick, added to `batch`: the request's jobs in the queue (`ids`, a
+/// comma-separated list or `"$RV_ARG"`), its claim file (renewing its lease first when
+/// `renew` names its directory), its job list and its continuations. Their indices.
+fn tick_commands(
+    batch: &mut Batch,
+    ids: &str,
+    renew: Option<&str>,
+) -> (usize, usize, usize, usize) {
+    let dir = renew.map_or_else(|| "\"$RV_DIR\"".to_owned(), crate::util::quote);
+    let renew = renew.map_or_else(String::new, |d| format!("{}; ", crate::lease::renew(d)));
+    (
+        batch.command(format!("{} -t all -j {ids}", squeue::COMMAND)),
+        batch.command(format!("{renew}cat {dir}/claim/winner 2>/dev/null; true")),
+        batch.command(format!("cat {dir}/jobs 2>/dev/null; true")),
+        batch.command(format!("cat {dir}/continued 2>/dev/null; true")),
+    )
+}
+
+/// The jobs a tick asks about, as squeue's `-j` takes them (`0`, no job, when none is open).
+fn ids_arg(watch: &Watch) -> String {
+    let ids: Vec<String> = watch.open_ids().iter().map(u64::to_string).collect();
+    if ids.is_empty() {
+        "0".to_owned()
+    } else {
+        ids.join(",")
+    }
+}
+
+/// How long a stream may say nothing before it is taken for dropped: its script answers
+/// every second, and a slow squeue on a busy controller can take tens of seconds.
+const STREAM_SILENCE: Duration = Duration::from_secs(45);
+
+/// How often the stream renews the request's lease: often enough for the shortest lease.
+const STREAM_RENEW: Duration = Duration::from_secs(crate::lease::renew_every(60));
+
+/// A watch's ticks as a stream from the cluster ([`Batch::stream_script`]).
+struct Ticks<'a> {
+    stream: Stream<'a>,
+    batch: Batch,
+    boundary: String,
+    buf: Vec<u8>,
+    /// The last whole reply: a `same` answer repeats it with a new clock.
+    last: Option<Reply>,
+    /// The job ids the stream asks about.
+    ids: String,
+    renewed: Instant,
+}
+
+impl<'a> Ticks<'a> {
+    /// Opens the stream, or `None` (then the watch polls).
+    async fn open(conn: &'a Connection, dir: &str, watch: &Watch) -> Option<Ticks<'a>> {
+        let name = format!("rv-watch {}", watch.request);
+        let mut batch = Batch::new();
+        tick_commands(&mut batch, "\"$RV_ARG\"", None);
+        let boundary = crate::remote::batch::random_boundary().ok()?;
+        let ids = ids_arg(watch);
+        let script = format!(
+            "RV_DIR={}; export RV_DIR\n{}",
+            crate::util::quote(dir),
+            batch.stream_script(&boundary, &ids, &crate::lease::renew(dir))
+        );
+        let stream = conn.stream(&name, &script).await.ok()?;
+        Some(Ticks {
+            stream,
+            batch,
+            boundary,
+            buf: Vec::new(),
+            last: None,
+            ids,
+            renewed: Instant::now(),
+        })
+    }
+
+    /// The next tick's reply; first renewing the lease when due and telling the stream
+    /// which jobs are still open.
+    async fn next(&mut self, watch: &Watch) -> Result<Reply, String> {
+        let ids = ids_arg(watch);
+        if ids != self.ids {
+            self.stream
+                .send(&format!("arg {ids}"))
+                .await
+                .map_err(|e| e.to_string())?;
+            self.ids = ids;
+        }
+        if self.last.is_none() || self.renewed.elapsed() >= STREAM_RENEW {
+            self.stream.send("renew").await.map_err(|e| e.to_string())?;
+            self.renewed = Instant::now();
+        }
+        loop {
+            match self.batch.next_unit(&self.buf, &self.boundary) {
+                Ok(Some((unit, used))) => {
+                    self.buf.drain(..used);
+                    match unit {
+                        Unit::Changed(reply) => self.last = Some(reply),
+                        Unit::Same(clock) => match self.last.as_mut() {
+                            Some(last) => last.clock = clock,
+                            None => return Err("it said `same` before anything".into()),
+                        },
+                    }
+                    return Ok(self.last.clone().expect("set above"));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+            match tokio::time::timeout(STREAM_SILENCE, self.stream.read(&mut self.buf)).await {
+                Ok(Ok(0)) => return Err("it ended".into()),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(e.to_string()),
+                Err(_) => {
+                    return Err(format!("no word for {} s", STREAM_SILENCE.as_secs()));
+                }
+            }
+        }
+    }
 }
 
 /// The job ids of a job list, one per line.

@@ -90,14 +90,9 @@ impl Batch {
     /// in any upload's base64 text: a random token made of letters and digits never does,
     /// since it carries a `-`).
     pub fn script(&self, boundary: &str) -> String {
-        let mut s = String::new();
-        s.push_str("export SLURM_TIME_FORMAT=%s LC_ALL=C\numask 077\n");
-        s.push_str(&format!("B={}\n", quote(boundary)));
+        let mut s = prelude(boundary);
         // One `date` for both: every process costs a fork and an exec on the login node.
         s.push_str("set -- $(date '+%s %z'); now=$1 zone=$2\n");
-        s.push_str(
-            "t=$(mktemp -d \"${TMPDIR:-/tmp}/rv.XXXXXX\") || exit 97\ntrap 'rm -rf \"$t\"' EXIT\n",
-        );
         for (i, u) in self.uploads.iter().enumerate() {
             let p = quote(&u.path);
             let tmp = format!("\"$(dirname -- {p})/.rv-upload.$$.{i}\"");
@@ -111,20 +106,36 @@ impl Batch {
                 u.mode
             ));
         }
+        s.push_str(&self.launch());
+        s.push_str("cd \"$t\" || exit 97\n");
+        s.push_str("printf '\\n%s clock %s %s\\n' \"$B\" \"$now\" \"$zone\"\n");
+        s.push_str(&self.framing());
+        s.push_str("printf '%s end\\n' \"$B\"\n");
+        s
+    }
+
+    /// The commands started at once, and the wait for them (only them: a streamed batch
+    /// has its reader running beside them).
+    fn launch(&self) -> String {
+        let mut s = String::from("pids=\n");
         for (i, c) in self.commands.iter().enumerate() {
             s.push_str(&format!(
-                "{{ sh -c {} </dev/null >\"$t/{i}.o\" 2>\"$t/{i}.e\"; echo $? >\"$t/{i}.c\"; }} &\n",
+                "{{ sh -c {} </dev/null >\"$t/{i}.o\" 2>\"$t/{i}.e\"; echo $? >\"$t/{i}.c\"; }} & pids=\"$pids $!\"\n",
                 quote(c)
             ));
         }
-        s.push_str("wait\ncd \"$t\" || exit 97\n");
-        s.push_str("printf '\\n%s clock %s %s\\n' \"$B\" \"$now\" \"$zone\"\n");
-        // The sizes of every output in one `wc`, the exit codes read by the shell itself,
-        // then every output in one `cat`: two processes however many commands there are.
+        s.push_str("wait $pids\n");
+        s
+    }
+
+    /// The framed outputs, from the sizes line to the last byte of output, run in `$t`.
+    /// The sizes of every output come from one `wc`, the exit codes are read by the shell
+    /// itself, then every output comes from one `cat`: two processes however many commands.
+    fn framing(&self) -> String {
         let files: Vec<String> = (0..self.commands.len())
             .flat_map(|i| [format!("{i}.o"), format!("{i}.e")])
             .collect();
-        s.push_str("printf '%s sizes\\n' \"$B\"\n");
+        let mut s = String::from("printf '%s sizes\\n' \"$B\"\n");
         if !files.is_empty() {
             s.push_str(&format!("wc -c {}\n", files.join(" ")));
         }
@@ -137,7 +148,54 @@ impl Batch {
         if !files.is_empty() {
             s.push_str(&format!("cat {}\n", files.join(" ")));
         }
-        s.push_str("printf '%s end\\n' \"$B\"\n");
+        s
+    }
+
+    /// The script of this batch run again every second on the cluster, for as long as its
+    /// client is there: each time, the framed reply when the outputs changed, else only
+    /// `<boundary> same <now> <zone>` (see [`Batch::next_unit`]). Uploads are not made.
+    ///
+    /// The client talks to it on its standard input, a line at a time: `arg <text>` sets
+    /// `$RV_ARG` for the commands from the next run on (the job ids to ask about), `renew`
+    /// runs `renew` (the lease's renewal: only the client renews it, so a client that stops
+    /// lets it lapse). It ends when its input closes (the client or its connection is
+    /// gone), when writing fails, or after five minutes without a line from the client.
+    pub fn stream_script(&self, boundary: &str, arg: &str, renew: &str) -> String {
+        let mut s = prelude(boundary);
+        s.push_str("trap 'exit 0' HUP INT TERM PIPE\n");
+        s.push_str(&format!(
+            "printf '%s\\n' {} >\"$t/arg\"; echo >\"$t/alive\"\n",
+            quote(arg)
+        ));
+        // Background lists read /dev/null unless told otherwise: hand the reader the input.
+        s.push_str(&format!(
+            "exec 3<&0\n\
+             ( while IFS= read -r line; do\n\
+             \x20   echo >\"$t/alive\"\n\
+             \x20   case $line in\n\
+             \x20     'arg '*) printf '%s\\n' \"${{line#arg }}\" >\"$t/arg.n\" && mv -f \"$t/arg.n\" \"$t/arg\" ;;\n\
+             \x20     renew) sh -c {} </dev/null >/dev/null 2>&1 ;;\n\
+             \x20   esac\n\
+             \x20 done\n\
+             \x20 kill $$ 2>/dev/null ) <&3 &\n\
+             exec 3<&-\n",
+            quote(renew)
+        ));
+        s.push_str("prev=; n=0\nwhile :; do\n");
+        s.push_str("RV_ARG=; read -r RV_ARG <\"$t/arg\"; export RV_ARG\n");
+        s.push_str("set -- $(date '+%s %z'); now=$1 zone=$2\n");
+        s.push_str(&self.launch());
+        s.push_str("body=$(cd \"$t\" && {\n");
+        s.push_str(&self.framing());
+        s.push_str("printf '%s end' \"$B\"; })\n");
+        s.push_str(
+            "if [ \"$body\" = \"$prev\" ]; then printf '%s same %s %s\\n' \"$B\" \"$now\" \"$zone\"\n\
+             else printf '\\n%s clock %s %s\\n%s\\n' \"$B\" \"$now\" \"$zone\" \"$body\"; prev=$body; fi\n\
+             n=$((n+1))\n\
+             if [ $((n % 60)) -eq 0 ] && [ -n \"$(find \"$t/alive\" -mmin +5 2>/dev/null)\" ]; then exit 0; fi\n\
+             sleep 1\n\
+             done\n",
+        );
         s
     }
 
@@ -153,12 +211,7 @@ impl Batch {
         };
         let clock_line = r.line()?;
         let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
-            [_, "clock", now, zone] => Clock {
-                now: now
-                    .parse()
-                    .map_err(|_| FramingError(format!("bad clock {now:?}")))?,
-                utc_offset: Clock::parse_offset(zone).map_err(|e| FramingError(e.to_string()))?,
-            },
+            [_, "clock", now, zone] => clock(now, zone)?,
             _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
         };
         let n = self.commands.len();
@@ -232,6 +285,74 @@ impl Batch {
         }
         Ok(Reply { clock, outputs })
     }
+}
+
+/// The cluster's clock from `date '+%s %z'`.
+fn clock(now: &str, zone: &str) -> Result<Clock, FramingError> {
+    Ok(Clock {
+        now: now
+            .parse()
+            .map_err(|_| FramingError(format!("bad clock {now:?}")))?,
+        utc_offset: Clock::parse_offset(zone).map_err(|e| FramingError(e.to_string()))?,
+    })
+}
+
+/// One answer of a streamed batch ([`Batch::stream_script`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    /// The outputs changed: the whole reply.
+    Changed(Reply),
+    /// The outputs are those of the last reply; the cluster's clock now.
+    Same(Clock),
+}
+
+impl Batch {
+    /// Reads the first whole answer of [`Batch::stream_script`] in `buf` (anything before
+    /// it, such as a login banner, is skipped): the answer and how many bytes it took, or
+    /// `None` while it has not all arrived.
+    pub fn next_unit(
+        &self,
+        buf: &[u8],
+        boundary: &str,
+    ) -> Result<Option<(Unit, usize)>, FramingError> {
+        let same = format!("{boundary} same ");
+        let changed = format!("\n{boundary} clock ");
+        match (find(buf, same.as_bytes()), find(buf, changed.as_bytes())) {
+            (Some(at), c) if c.is_none_or(|c| at < c) => {
+                let from = at + same.len();
+                let Some(len) = buf[from..].iter().position(|&b| b == b'\n') else {
+                    return Ok(None);
+                };
+                let line = String::from_utf8_lossy(&buf[from..from + len]);
+                let mut words = line.split_whitespace();
+                let (Some(now), Some(zone), None) = (words.next(), words.next(), words.next())
+                else {
+                    return Err(FramingError(format!("bad same line {line:?}")));
+                };
+                Ok(Some((Unit::Same(clock(now, zone)?), from + len + 1)))
+            }
+            (_, Some(at)) => {
+                let end = format!("\n{boundary} end\n");
+                let Some(e) = find(&buf[at + 1..], end.as_bytes()) else {
+                    return Ok(None);
+                };
+                let stop = at + 1 + e + end.len();
+                let reply = self.parse_reply(&buf[..stop], boundary)?;
+                Ok(Some((Unit::Changed(reply), stop)))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The start of every batch script: Slurm's times as epoch seconds, private files, the
+/// boundary, and a temporary directory removed on exit.
+fn prelude(boundary: &str) -> String {
+    format!(
+        "export SLURM_TIME_FORMAT=%s LC_ALL=C\numask 077\nB={}\n\
+         t=$(mktemp -d \"${{TMPDIR:-/tmp}}/rv.XXXXXX\") || exit 97\ntrap 'rm -rf \"$t\"' EXIT\n",
+        quote(boundary)
+    )
 }
 
 struct Reader<'a> {

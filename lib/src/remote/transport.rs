@@ -111,11 +111,83 @@ pub trait Transport {
     /// Runs `script` with `sh` on the cluster (its stdin is the script).
     fn run(&self, script: &str) -> impl Future<Output = Result<RawReply, TransportError>>;
 
+    /// Starts `script` with `sh` on the cluster and leaves it running: see [`Stream`].
+    /// `name` (words such as `rv-watch r-…`) is its `$0` and `$1`, so that `ps` on the
+    /// login node says what it is.
+    fn stream(
+        &self,
+        name: &str,
+        script: &str,
+    ) -> impl Future<Output = Result<Stream<'_>, TransportError>>;
+
     /// How many round trips this transport has made.
     fn round_trips(&self) -> u64;
 
     /// How many bytes of replies (stdout) it has received.
     fn received(&self) -> u64;
+}
+
+/// What runs a streamed script: it reads its length, then exactly that many bytes of
+/// script, and runs them; the rest of its input is the client's lines. Short, and the same
+/// for every script, so the login shell is given nothing to quote but this.
+const STREAM_BOOT: &str = "IFS= read -r n && eval \"$(dd bs=1 count=\"$n\" 2>/dev/null)\"";
+
+/// A script left running on the cluster over its own channel: the client writes lines to
+/// its standard input and reads its standard output as it comes. Dropping it closes the
+/// channel, which ends the script.
+pub struct Stream<'a> {
+    input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send + 'a>>,
+    output: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send + 'a>>,
+    child: StreamChild<'a>,
+}
+
+/// The process behind a [`Stream`], kept for as long as the stream is.
+#[derive(Debug)]
+enum StreamChild<'a> {
+    Ssh(openssh::RemoteChild<'a>),
+    Local(tokio::process::Child),
+}
+
+impl std::fmt::Debug for Stream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("child", &self.child)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream<'_> {
+    /// Sends `line` (a newline is added).
+    pub async fn send(&mut self, line: &str) -> std::io::Result<()> {
+        self.input.write_all(format!("{line}\n").as_bytes()).await?;
+        self.input.flush().await
+    }
+
+    /// Ends the script: closes its input, which it takes as the client leaving, and waits
+    /// a moment for it to exit.
+    pub async fn close(self) {
+        let Stream { input, child, .. } = self;
+        drop(input);
+        let wait = async {
+            let _ = match child {
+                StreamChild::Ssh(c) => c.wait().await.map(drop).map_err(drop),
+                StreamChild::Local(mut c) => c.wait().await.map(drop).map_err(drop),
+            };
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
+    }
+
+    /// Reads what has arrived into `buf` (appended); 0 at the end of the output.
+    pub async fn read(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        buf.reserve(16 * 1024);
+        self.output.read_buf(buf).await
+    }
+}
+
+/// What is written first to a [`STREAM_BOOT`]: the script's length, then the script.
+fn boot_input(script: &str) -> String {
+    format!("{}\n{script}", script.len())
 }
 
 /// Runs `batch` in one round trip and reads its reply.
@@ -260,6 +332,31 @@ impl Transport for Local {
         };
         self.channels.received(&reply);
         Ok(reply)
+    }
+
+    async fn stream(&self, name: &str, script: &str) -> Result<Stream<'_>, TransportError> {
+        let spawn = |source| TransportError::Spawn { what: "sh", source };
+        let mut child = tokio::process::Command::new("sh")
+            .args(["-c", STREAM_BOOT])
+            .args(name.split_whitespace())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(spawn)?;
+        let mut input = child.stdin.take().expect("stdin is piped");
+        let output = child.stdout.take().expect("stdout is piped");
+        input
+            .write_all(boot_input(script).as_bytes())
+            .await
+            .map_err(spawn)?;
+        self.channels.trips.fetch_add(1, Ordering::Relaxed);
+        Ok(Stream {
+            input: Box::pin(input),
+            output: Box::pin(output),
+            child: StreamChild::Local(child),
+        })
     }
 
     fn round_trips(&self) -> u64 {
@@ -462,6 +559,51 @@ impl Transport for Ssh {
             })?
     }
 
+    async fn stream(&self, name: &str, script: &str) -> Result<Stream<'_>, TransportError> {
+        let failed = |e: openssh::Error| classify(&self.host, &e.to_string());
+        let work = async {
+            let mut child = self
+                .session
+                .command("sh")
+                .arg("-c")
+                .arg(STREAM_BOOT)
+                .args(name.split_whitespace())
+                .stdin(openssh::Stdio::piped())
+                .stdout(openssh::Stdio::piped())
+                .stderr(openssh::Stdio::null())
+                .spawn()
+                .await
+                .map_err(failed)?;
+            let mut input = child.stdin().take().expect("stdin is piped");
+            let output = child.stdout().take().expect("stdout is piped");
+            input
+                .write_all(boot_input(script).as_bytes())
+                .await
+                .map_err(|e| TransportError::Failed {
+                    host: self.host.clone(),
+                    detail: e.to_string(),
+                })?;
+            input.flush().await.map_err(|e| TransportError::Failed {
+                host: self.host.clone(),
+                detail: e.to_string(),
+            })?;
+            Ok((child, input, output))
+        };
+        let (child, input, output) =
+            tokio::time::timeout(self.timeout, work)
+                .await
+                .map_err(|_| TransportError::Timeout {
+                    host: self.host.clone(),
+                    after: self.timeout,
+                })??;
+        self.channels.trips.fetch_add(1, Ordering::Relaxed);
+        Ok(Stream {
+            input: Box::pin(input),
+            output: Box::pin(output),
+            child: StreamChild::Ssh(child),
+        })
+    }
+
     fn round_trips(&self) -> u64 {
         self.channels.round_trips()
     }
@@ -546,6 +688,97 @@ mod tests {
         assert_eq!(a.control_path(dir), a.control_path(dir));
         assert_ne!(a.control_path(dir), b.control_path(dir));
         assert_eq!(a.control_path(dir).file_name().unwrap().len(), 16);
+    }
+
+    /// The next whole answer of `stream`, reading as needed.
+    async fn next_unit(
+        stream: &mut Stream<'_>,
+        batch: &Batch,
+        boundary: &str,
+        buf: &mut Vec<u8>,
+    ) -> crate::remote::batch::Unit {
+        loop {
+            if let Some((unit, used)) = batch.next_unit(buf, boundary).unwrap() {
+                buf.drain(..used);
+                return unit;
+            }
+            let read = tokio::time::timeout(Duration::from_secs(10), stream.read(buf));
+            assert!(read.await.unwrap().unwrap() > 0, "the stream ended");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_batch_sends_changes_takes_lines_and_ends_with_its_input() {
+        use crate::remote::batch::Unit;
+        let dir = std::env::temp_dir().join(format!("rv-stream-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("state");
+        std::fs::write(&file, "one\n").unwrap();
+        let mut batch = Batch::new();
+        let arg = batch.command("echo \"ids=$RV_ARG\"");
+        let cat = batch.command(format!(
+            "cat {}",
+            crate::util::quote(&file.display().to_string())
+        ));
+        let renewed = dir.join("renewed");
+        let renew = format!(
+            "echo >>{}",
+            crate::util::quote(&renewed.display().to_string())
+        );
+        let b = random_boundary().unwrap();
+        let local = Local::default();
+        let mut stream = local
+            .stream("rv-test stream", &batch.stream_script(&b, "1,2", &renew))
+            .await
+            .unwrap();
+        let mut buf = Vec::new();
+        let Unit::Changed(first) = next_unit(&mut stream, &batch, &b, &mut buf).await else {
+            panic!("the first answer is a whole reply");
+        };
+        assert_eq!(first.outputs[arg].stdout, "ids=1,2\n");
+        assert_eq!(first.outputs[cat].stdout, "one\n");
+        let Unit::Same(clock) = next_unit(&mut stream, &batch, &b, &mut buf).await else {
+            panic!("nothing changed");
+        };
+        assert!(clock.now >= first.clock.now);
+        stream.send("arg 3").await.unwrap();
+        std::fs::write(&file, "two\n").unwrap();
+        let changed = loop {
+            if let Unit::Changed(r) = next_unit(&mut stream, &batch, &b, &mut buf).await
+                && r.outputs[arg].stdout == "ids=3\n"
+                && r.outputs[cat].stdout == "two\n"
+            {
+                break r;
+            }
+        };
+        assert_eq!(changed.outputs[cat].code, 0);
+        assert!(!renewed.exists(), "only the client renews");
+        stream.send("renew").await.unwrap();
+        next_unit(&mut stream, &batch, &b, &mut buf).await;
+        next_unit(&mut stream, &batch, &b, &mut buf).await;
+        assert_eq!(std::fs::read_to_string(&renewed).unwrap(), "\n");
+        // Closing its input ends the script.
+        let Stream {
+            input,
+            mut output,
+            child,
+        } = stream;
+        drop(input);
+        let mut rest = Vec::new();
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            use tokio::io::AsyncReadExt;
+            output.read_to_end(&mut rest).await
+        });
+        ended
+            .await
+            .expect("the script ends when its input closes")
+            .unwrap();
+        let StreamChild::Local(mut child) = child else {
+            unreachable!()
+        };
+        assert!(child.wait().await.unwrap().success());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
