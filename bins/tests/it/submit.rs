@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use rv::records::Record;
 
-use crate::support::{RV_PLAN, RV_PROBE, RV_SUBMIT, records, submitted_ids};
+use crate::support::{RV_PLAN, RV_PROBE, RV_SUBMIT, records, request_id, submitted_ids};
 use rv_testbed::Testbed;
 
 #[test]
@@ -42,13 +42,7 @@ fn scenario_idle_the_claim_gate_keeps_one_job_and_secrets_arrive_exactly() {
     crate::support::assert_ok(&out);
 
     let recs = records(&out.stdout);
-    let request = recs
-        .iter()
-        .find_map(|r| match r {
-            Record::Request(r) => Some(r.id.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let request = request_id(&recs);
     let ids = submitted_ids(&recs);
     for id in &ids {
         jobs.track(id);

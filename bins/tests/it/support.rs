@@ -78,6 +78,17 @@ pub fn read_until(child: &mut Child, stop: impl Fn(&Record) -> bool) -> Vec<Reco
     out
 }
 
+/// The id of the request the records carry.
+pub fn request_id(records: &[Record]) -> String {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(r) => Some(r.id.clone()),
+            _ => None,
+        })
+        .expect("the request passed through")
+}
+
 /// The ids of the jobs `submission` records say were submitted.
 pub fn submitted_ids(records: &[Record]) -> Vec<String> {
     records

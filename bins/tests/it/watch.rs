@@ -6,7 +6,9 @@ use std::process::Stdio;
 use rv::records::Record;
 use rv_testbed::{ControlDir, Pipeline, Testbed};
 
-use crate::support::{RV, RV_PLAN, RV_PROBE, RV_SUBMIT, RV_WATCH, read_until, submitted_ids};
+use crate::support::{
+    RV, RV_PLAN, RV_PROBE, RV_SUBMIT, RV_WATCH, read_until, request_id, submitted_ids,
+};
 
 /// `rv-probe | rv-plan <args> | rv-submit | rv-watch`, with rv-watch's stdout piped.
 fn pipeline(tb: &Testbed, state: &ControlDir, plan_args: &[&str]) -> Pipeline {
@@ -135,13 +137,7 @@ fn scenario_a6000_full_ctrl_c_while_pending_leaves_no_job() {
         left.is_empty(),
         "Ctrl-C cancelled every job of {ids:?}: {left:?}"
     );
-    let request = records
-        .iter()
-        .find_map(|r| match r {
-            Record::Request(r) => Some(r.id.clone()),
-            _ => None,
-        })
-        .expect("the request passed through");
+    let request = request_id(&records);
     let env_file = format!("/scratch/rvtest/.rv/env/{request}.env");
     assert!(
         !tb.ssh(&format!("test -e {env_file}")).ok(),
@@ -164,13 +160,7 @@ fn scenario_busy_resume_picks_a_request_up_after_a_crash() {
     for id in &ids {
         jobs.track(id);
     }
-    let request = records
-        .iter()
-        .find_map(|r| match r {
-            Record::Request(r) => Some(r.id.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let request = request_id(&records);
     let out = tb
         .rv(RV_WATCH, &state)
         .args(["--resume", &request])
@@ -225,22 +215,12 @@ fn scenario_a6000_full_a_dropped_stream_falls_back_to_polling() {
         )
         .wait();
     assert!(statuses.iter().all(std::process::ExitStatus::success));
-    let records: Vec<Record> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<rv::records::Envelope>(l).ok())
-        .map(|e| e.record)
-        .collect();
+    let records = crate::support::records(&out.stdout);
     let ids = submitted_ids(&records);
     for id in &ids {
         jobs.track(id);
     }
-    let request = records
-        .iter()
-        .find_map(|r| match r {
-            Record::Request(r) => Some(r.id.clone()),
-            _ => None,
-        })
-        .expect("the request passed through");
+    let request = request_id(&records);
     let watch = tb
         .rv(RV_WATCH, &state)
         .args(["--resume", &request])
