@@ -165,7 +165,12 @@ fn resume(
         target.jobs.len()
     );
     let outcome = ctx.remote(async |conn| {
-        Ok(watch::follow(ctx, conn, &target, timeout, args.keep, false).await)
+        let how = watch::Follow {
+            timeout,
+            keep: args.keep,
+            records: false,
+        };
+        Ok(watch::follow(ctx, conn, &target, how, watch::interrupted()).await)
     })?;
     match outcome {
         Outcome::Won(a) => after_win(ctx, args, &a, runs_command, recorded_lease),

@@ -10,7 +10,7 @@ use crate::slurm::time::Walltime;
 use crate::submit::Recorded;
 
 use super::{Error, Input, Local, Run, Session, print_lines};
-use crate::flow::watch::{Outcome, Target, follow};
+use crate::flow::watch::{Follow, Outcome, Target, follow, interrupted};
 
 /// Keep the first job of a request that starts; cancel every other one.
 ///
@@ -74,8 +74,14 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if let Some(input) = &input {
         let _ = input.emit(&[]);
     }
-    let outcome =
-        ctx.remote(async |c| Ok(follow(&ctx, c, &target, timeout, args.keep, true).await));
+    let outcome = ctx.remote(async |c| {
+        let how = Follow {
+            timeout,
+            keep: args.keep,
+            records: true,
+        };
+        Ok(follow(&ctx, c, &target, how, interrupted()).await)
+    });
     match outcome? {
         Outcome::Won(a) => {
             let _ = print_lines([Envelope::new(Record::Allocation(a)).to_line().as_str()]);

@@ -134,6 +134,8 @@ pub async fn submit_and_follow(
     how: &Submit<'_>,
     stage: &str,
 ) -> Result<Outcome, Error> {
+    // A Ctrl-C from here on cancels what was submitted, even one before the watch starts.
+    let interrupt = watch::interrupted();
     let kept = planned.kept();
     let request = &planned.request;
     let paths = &planned.paths;
@@ -174,5 +176,10 @@ pub async fn submit_and_follow(
         strategies: kept,
         jobs,
     };
-    Ok(watch::follow(ctx, conn, &target, how.timeout, how.keep, false).await)
+    let follow = watch::Follow {
+        timeout: how.timeout,
+        keep: how.keep,
+        records: false,
+    };
+    Ok(watch::follow(ctx, conn, &target, follow, interrupt).await)
 }

@@ -26,6 +26,17 @@ pub struct Target {
     pub jobs: Vec<(u64, Option<String>)>,
 }
 
+/// How to watch.
+#[derive(Debug, Clone, Copy)]
+pub struct Follow {
+    /// Give up (cancelling everything) after this long.
+    pub timeout: Option<Duration>,
+    /// On an interrupt after a job has won, leave it running.
+    pub keep: bool,
+    /// Write events as records to stdout.
+    pub records: bool,
+}
+
 /// How a watch ended.
 #[derive(Debug)]
 pub enum Outcome {
@@ -47,17 +58,17 @@ pub async fn follow(
     ctx: &Session,
     first: &Connection,
     target: &Target,
-    timeout: Option<Duration>,
-    keep: bool,
-    records: bool,
+    how: Follow,
+    mut interrupt: Interrupt,
 ) -> Outcome {
+    let (timeout, keep) = (how.timeout, how.keep);
     let mut watch = Watch::new(&target.request, target.jobs.iter().cloned());
     let dir = target.paths.request_dir(&target.request);
     let env_file = target.paths.env_file(&target.request);
     let started = Instant::now();
     let mut reopened: Option<Connection> = None;
     let mut failures = 0u32;
-    let mut interrupt = std::pin::pin!(interrupted());
+    // An interrupt while it opens is caught (see `interrupted`) and seen at the first tick.
     let mut ticks = Ticks::open(first, &dir, &watch).await;
     for n in 0.. {
         let conn = reopened.as_ref().unwrap_or(first);
@@ -121,7 +132,7 @@ pub async fn follow(
         watch.adopt(&job_ids(&reply.outputs[listed].stdout));
         watch.continued_by(&job_ids(&reply.outputs[continued].stdout));
         let tick = watch.observe(reply.clock.now, &rows, &finished, claimed);
-        report(&tick.events, records);
+        report(&tick.events, how.records);
         if !tick.cancel.is_empty() {
             cancel(conn, &tick.cancel, None).await;
         }
@@ -299,13 +310,42 @@ pub fn job_ids(text: &str) -> Vec<u64> {
     text.lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
 
-/// Resolves on Ctrl-C or SIGTERM. Once called, those signals no longer end the process by
-/// themselves: every later wait must listen for them through this.
-pub async fn interrupted() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+/// Ctrl-C or SIGTERM, caught from the moment [`interrupted`] is called (not only once
+/// awaited): a future that resolves when one arrives.
+#[derive(Debug)]
+pub struct Interrupt {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+/// Catches Ctrl-C and SIGTERM from now on: they no longer end the process by themselves,
+/// so every later wait must listen for them through the [`Interrupt`]. Call it before the
+/// work a Ctrl-C must undo (a submission), so that a signal in between is not lost.
+pub fn interrupted() -> Interrupt {
+    use tokio::signal::unix::{SignalKind, signal};
+    Interrupt {
+        int: signal(SignalKind::interrupt()).ok(),
+        term: signal(SignalKind::terminate()).ok(),
+    }
+}
+
+impl Future for Interrupt {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = self.get_mut();
+        for signal in [this.int.as_mut(), this.term.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            if signal.poll_recv(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
     }
 }
 
