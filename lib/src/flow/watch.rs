@@ -89,10 +89,9 @@ pub async fn follow(
         };
         let polled = streamed.is_none();
         let mut batch = Batch::new();
-        let (q, claim, listed, continued) = if polled {
-            tick_commands(&mut batch, &ids_arg(&watch), Some(&dir))
-        } else {
-            (0, 1, 2, 3)
+        let (q, claim, listed, continued) = match &ticks {
+            Some(t) if !polled => t.outputs,
+            _ => tick_commands(&mut batch, &ids_arg(&watch), Some(&dir)),
         };
         // Jobs gone from the queue: accounting says how they ended.
         let acct = (!vanished.is_empty()).then(|| batch.command(accounting(&vanished)));
@@ -228,6 +227,8 @@ const STREAM_RENEW: Duration = Duration::from_secs(crate::lease::renew_every(60)
 struct Ticks<'a> {
     stream: Stream<'a>,
     batch: Batch,
+    /// Where the tick's outputs are in a reply ([`tick_commands`]).
+    outputs: (usize, usize, usize, usize),
     boundary: String,
     buf: Vec<u8>,
     /// The last whole reply: a `same` answer repeats it with a new clock.
@@ -242,7 +243,7 @@ impl<'a> Ticks<'a> {
     async fn open(conn: &'a Connection, dir: &str, watch: &Watch) -> Option<Ticks<'a>> {
         let name = format!("rv-watch {}", watch.request);
         let mut batch = Batch::new();
-        tick_commands(&mut batch, "\"$RV_ARG\"", None);
+        let outputs = tick_commands(&mut batch, "\"$RV_ARG\"", None);
         let boundary = crate::remote::batch::random_boundary().ok()?;
         let ids = ids_arg(watch);
         let script = format!(
@@ -254,6 +255,7 @@ impl<'a> Ticks<'a> {
         Some(Ticks {
             stream,
             batch,
+            outputs,
             boundary,
             buf: Vec::new(),
             last: None,
