@@ -1,7 +1,8 @@
 //! Benchmarks of the core library, reported as numbers, never asserted in tests.
 //!
 //! `cargo bench -p rv-lib --bench core` prints:
-//! - the time to parse a 50 000-line `squeue` reply (target: under 50 ms);
+//! - the time to parse a 50 000-line `squeue` reply (target: under 10 ms); with the
+//!   argument `squeue`, only that, 50 times (for a profiler);
 //! - with the testbed up, the mean round trip of 20 warm batches over one SSH master
 //!   (target: under 60 ms each).
 
@@ -189,6 +190,19 @@ fn main() {
         now: NOW,
         utc_offset: 0,
     };
+    // `cargo bench -p rv-lib --bench core -- squeue`: only the 50 000-line squeue parse,
+    // repeated, for a profiler.
+    if std::env::args().any(|a| a == "squeue") {
+        let text = squeue_reply(50_000, 70);
+        let parse = best_of(50, || {
+            squeue::parse_jobs(&text, squeue::FIELDS, squeue::SEPARATOR, &clock).unwrap()
+        });
+        eprintln!(
+            "squeue parse, 50000 lines: {:.1} ms (best of 50)",
+            parse.as_secs_f64() * 1e3
+        );
+        return;
+    }
     eprintln!("parse throughput (best of 5):");
     for lines in [1_000, 10_000, 100_000] {
         let q = squeue_reply(lines, 70);
@@ -239,6 +253,11 @@ fn main() {
         eprintln!("  {nodes:>3} nodes: {}", cells.join(", "));
     }
 
+    warm_round_trips();
+}
+
+/// With the testbed up, the mean of 20 warm batches over one master.
+fn warm_round_trips() {
     let Ok(testbed) = rv_testbed::Testbed::load() else {
         eprintln!("warm round trips: skipped (testbed not up)");
         return;

@@ -20,6 +20,14 @@ pub struct Gpus {
 /// entries beside it (only GPUs beyond them count as untyped). `(null)`, `N/A`, empty and
 /// `gpu:0` give no entries.
 pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
+    match one_typed(s) {
+        Some(one) => Ok(vec![one]),
+        None => parse_all(s),
+    }
+}
+
+/// [`parse_gpus`] for every spelling.
+fn parse_all(s: &str) -> Result<Vec<Gpus>, ParseError> {
     let s = s.trim();
     if matches!(s, "" | "(null)" | "N/A" | "none") {
         return Ok(Vec::new());
@@ -94,6 +102,27 @@ pub fn parse_gpus(s: &str) -> Result<Vec<Gpus>, ParseError> {
         }
     }
     Ok(out)
+}
+
+/// squeue's usual one entry, `gres/gpu:a100:4` (or `gres:gpu:a100:4`), read without the
+/// general walk; `None` for anything else (which [`parse_gpus`] then reads in full).
+fn one_typed(s: &str) -> Option<Gpus> {
+    let rest = s
+        .strip_prefix("gres/gpu:")
+        .or_else(|| s.strip_prefix("gres:gpu:"))?;
+    let (kind, count) = rest.split_once(':')?;
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+    if kind.is_empty() || kind == "no_consume" || !kind.bytes().all(plain) {
+        return None;
+    }
+    if count.is_empty() || count.len() > 9 || !count.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let count: u32 = count.parse().ok()?;
+    (count > 0).then(|| Gpus {
+        kind: Some(kind.into()),
+        count,
+    })
 }
 
 /// The total of a list of GPU counts.
@@ -220,6 +249,14 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = parse_gpus(&s);
+        }
+
+        /// The shortcut for squeue's one typed entry reads what the full walk reads.
+        #[test]
+        fn the_shortcut_reads_as_the_full_walk(s in "(gres[:/])?gpu:[a-z0-9._:( -]{0,8}:?[0-9]{0,11}[ ,)]?") {
+            if let Some(one) = one_typed(&s) {
+                prop_assert_eq!(parse_all(&s), Ok(vec![one]));
+            }
         }
 
         #[test]

@@ -44,11 +44,16 @@ pub enum JobState {
 impl JobState {
     /// Parses `RUNNING`, `R`, `CANCELLED by 1001`, `CANCELLED+` (a truncated column) or `CA`.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let word = s
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches('+');
+        // The common case, one bare word, without a walk over Unicode whitespace.
+        let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_uppercase());
+        let word = if plain(s) {
+            s
+        } else {
+            s.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('+')
+        };
         if word.is_empty() || !word.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
             return Err(ParseError::new(
                 "job state",

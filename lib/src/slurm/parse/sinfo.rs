@@ -5,7 +5,7 @@
 use crate::slurm::ParseError;
 
 use super::gres::{Gpus, parse_gpus};
-use super::{Lenient, Separator, Unread, int, rows, split_fields};
+use super::{Cut, Lenient, Separator, Unread, int, rows};
 
 /// A column rv can read from `sinfo -N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,9 +348,14 @@ fn parse_row(
     fields: &[Field],
     sep: Separator,
 ) -> Result<(Vec<String>, Node), ParseError> {
-    let values = split_fields(line, sep, fields.len()).ok_or_else(|| {
-        ParseError::new("sinfo", line, format!("expected {} columns", fields.len()))
-    })?;
+    let mut values = Cut::default();
+    if !values.split(line, sep, fields.len()) {
+        return Err(ParseError::new(
+            "sinfo",
+            line,
+            format!("expected {} columns", fields.len()),
+        ));
+    }
     let mut node = Node {
         name: String::new(),
         partitions: Vec::new(),
@@ -363,7 +368,7 @@ fn parse_row(
         features: Vec::new(),
     };
     let mut names = Vec::new();
-    for (field, value) in fields.iter().zip(values) {
+    for (field, &value) in fields.iter().zip(values.fields()) {
         match field {
             // `(null)`: a row of no node (a partition without nodes).
             Field::Node if value == "(null)" => return Ok((Vec::new(), node)),

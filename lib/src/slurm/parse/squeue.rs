@@ -8,7 +8,7 @@ use crate::slurm::time::{Clock, Limit, Walltime};
 
 use super::gres::{Gpus, parse_gpus};
 use super::job_state::JobState;
-use super::{Lenient, Separator, Unread, int, rows, split_fields};
+use super::{Cut, Lenient, Separator, Unread, int, rows};
 
 /// A column rv can read from `squeue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,8 +246,11 @@ fn parse(
     let mut columns: Vec<Field> = fields.to_vec();
     let rows = rows(text, sep, columns.len());
     let (mut jobs, mut unread) = (Vec::with_capacity(rows.len()), Vec::new());
-    for (line, row) in rows {
-        if row.trim_start().starts_with("JOBID") {
+    // One set of cuts for every row.
+    let mut cut = Cut::default();
+    for (line, row) in &rows {
+        let line = *line;
+        if row.as_bytes().trim_ascii_start().starts_with(b"JOBID") {
             columns = row
                 .split_whitespace()
                 .map(|h| {
@@ -258,11 +261,15 @@ fn parse(
                 .map_err(|e| e.at_line(line))?;
             continue;
         }
-        match parse_row(&row, &columns, sep, clock) {
-            Ok(job) => jobs.push(job),
+        // Filled where it stays, not built and then moved: a job is a few hundred bytes.
+        let at = jobs.len();
+        jobs.push(Job::default());
+        match parse_row(&mut jobs[at], &mut cut, row, &columns, sep, clock) {
+            Ok(()) => {}
             Err(error) => {
-                let user = user_of(&row, &columns, sep).map(str::to_owned);
-                let row = row.into_owned();
+                jobs.pop();
+                let user = user_of(row, &columns, sep).map(str::to_owned);
+                let row = row.to_string();
                 unread.push((
                     Unread {
                         row,
@@ -292,33 +299,44 @@ fn user_of<'a>(row: &'a str, columns: &[Field], sep: Separator) -> Option<&'a st
         .filter(|u| !u.is_empty())
 }
 
-fn parse_row(
-    line: &str,
+/// Reads one row into `job` (a default one), which is left half-filled on an error, cutting
+/// it with `values`.
+fn parse_row<'a>(
+    job: &mut Job,
+    values: &mut Cut<'a>,
+    line: &'a str,
     fields: &[Field],
     sep: Separator,
     clock: &Clock,
-) -> Result<Job, ParseError> {
+) -> Result<(), ParseError> {
     // A default layout may leave NODELIST(REASON) with spaces at the end: let it run on.
-    let values = split_fields(line, sep, fields.len()).ok_or_else(|| {
-        ParseError::new("squeue", line, format!("expected {} columns", fields.len()))
-    })?;
-    let mut job = Job::default();
+    if !values.split(line, sep, fields.len()) {
+        return Err(ParseError::new(
+            "squeue",
+            line,
+            format!("expected {} columns", fields.len()),
+        ));
+    }
     let reason = |s: &str| {
-        let r = s.trim_start_matches('(').trim_end_matches(')');
+        let b = s.as_bytes();
+        let start = b.iter().position(|&c| c != b'(').unwrap_or(b.len());
+        let end = b.iter().rposition(|&c| c != b')').map_or(start, |i| i + 1);
+        // `(` and `)` are ASCII: both cuts are character boundaries.
+        let r = &s[start..end.max(start)];
         (!matches!(r, "" | "None" | "none")).then(|| r.into())
     };
     let nodes = |s: &str| -> Result<Vec<CompactString>, ParseError> {
         Ok(match s {
             "" | "(null)" | "N/A" | "(none)" | "n/a" => Vec::new(),
             // One plain name, the common case: no expansion to go through.
-            one if !one.contains([',', '[', ']']) => vec![one.into()],
+            one if !one.bytes().any(|b| matches!(b, b',' | b'[' | b']')) => vec![one.into()],
             list => hostlist::expand(list)?
                 .into_iter()
                 .map(CompactString::from)
                 .collect(),
         })
     };
-    for (field, value) in fields.iter().zip(values) {
+    for (field, &value) in fields.iter().zip(values.fields()) {
         match field {
             Field::Id => {
                 if !super::is_job_id(value) {
@@ -358,7 +376,7 @@ fn parse_row(
             }
         }
     }
-    Ok(job)
+    Ok(())
 }
 
 #[cfg(test)]
