@@ -223,6 +223,14 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether `line` is only whitespace, told from its first byte when that is plain ASCII.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => false,
+        _ => line.trim().is_empty(),
+    }
+}
+
 /// The rows of `text` with the 1-based line each starts on, blank lines left out. With a
 /// [`Separator::Terminated`] separator a row whose first `n - 1` fields are complete but
 /// which does not end with the separator (a job name holding a newline) takes the next
@@ -236,7 +244,7 @@ pub(crate) fn rows(text: &str, sep: Separator, n: usize) -> Vec<(usize, Cow<'_, 
             let row = row.to_mut();
             row.push('\n');
             row.push_str(line);
-        } else if line.trim().is_empty() {
+        } else if is_blank(line) {
             continue;
         } else {
             out.push((i + 1, Cow::Borrowed(line)));
@@ -299,8 +307,9 @@ pub(crate) fn columns_of_format<F>(
 /// `123+0` (and the same cut short by a fixed-width column: `123_[1-5+`).
 pub(crate) fn is_job_id(s: &str) -> bool {
     s.bytes().next().is_some_and(|b| b.is_ascii_digit())
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b"_[]-,%+".contains(&b))
+        && s.bytes().all(|b| {
+            b.is_ascii_digit() || matches!(b, b'_' | b'[' | b']' | b'-' | b',' | b'%' | b'+')
+        })
 }
 
 /// Parses a non-negative integer field, naming the field on failure.
