@@ -244,3 +244,56 @@ fn init_finds_the_account_through_sacctmgr_and_scratch_in_home() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn scenario_idle_cost_without_rates_lists_the_clusters_gpu_types() {
+    let Some(tb) = generic() else { return };
+    let _idle = tb.scenario("idle");
+    let state = tb.control_dir("generic-cost");
+    let out = tb
+        .rv(RV, &state)
+        .args(["cost", "--gpu", "2"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("no service-unit rates (profile generic)")
+            && said.contains("~/.rv/profiles/<site>.toml"),
+        "{said}"
+    );
+    assert!(!said.contains("known: "), "{said}");
+    for (kind, total) in [("a100", 8), ("l40s", 8), ("gpu", 4)] {
+        assert!(
+            said.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>()[..2]
+                    == [kind, &total.to_string()[..]]),
+            "{kind}: {said}"
+        );
+    }
+    let json = tb
+        .rv(RV, &state)
+        .args(["cost", "--gpu", "2", "--type", "a100", "--json"])
+        .output()
+        .unwrap();
+    assert_ok(&json);
+    let v = assert_documented("rv cost --json (a site without rates)", &json.stdout);
+    assert_eq!(v["prices"], serde_json::json!([]));
+    assert_eq!(v["profile"], "generic");
+    let kinds: Vec<&str> = v["gpu_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["gpu_type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"a100") && kinds.contains(&"l40s"), "{v}");
+    let offline = tb
+        .rv(RV, &state)
+        .args(["cost", "--gpu", "2", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(2));
+    let err = text(&offline.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("no service-unit rates"), "{err}");
+}
