@@ -6,7 +6,7 @@ use crate::plan::human;
 use crate::probe::{self, Snapshot};
 use crate::session::Session;
 use crate::site_tools;
-use crate::style::{Tone, paint};
+use crate::style::{Tone, paint, state_tone};
 
 /// Storage use above this share is flagged.
 pub const STORAGE_WARN_PERCENT: u8 = 80;
@@ -228,11 +228,11 @@ pub fn render(s: &Status, colour: bool) -> String {
             crate::slurm::hostlist::compress(&j.nodes)
         };
         out.push_str(&format!(
-            "  {:>8}  {:<24} {:>2} GPU  {:<10} {}\n",
+            "  {:>8}  {:<24} {:>2} GPU  {} {}\n",
             j.job_id,
             j.name.chars().take(24).collect::<String>(),
             j.gpus,
-            j.state,
+            paint(&format!("{:<10}", j.state), state_tone(&j.state), colour),
             place
         ));
     }

@@ -45,6 +45,18 @@ pub fn paint(text: &str, tone: Tone, on: bool) -> String {
     style.paint(text).to_string()
 }
 
+/// How a job state reads: running or done is fine, waiting is worth a look, an end other
+/// than success is wrong, a cancellation is secondary.
+pub fn state_tone(state: &str) -> Tone {
+    match state.split_whitespace().next().unwrap_or_default() {
+        "RUNNING" | "COMPLETED" => Tone::Good,
+        "CANCELLED" => Tone::Dim,
+        "FAILED" | "TIMEOUT" | "NODE_FAIL" | "OUT_OF_MEMORY" | "BOOT_FAIL" | "DEADLINE"
+        | "PREEMPTED" => Tone::Bad,
+        _ => Tone::Warn,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

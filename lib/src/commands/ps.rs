@@ -48,11 +48,19 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             .as_str()]);
         return Ok(ExitCode::SUCCESS);
     }
+    let lines = render(&rows, now, crate::style::enabled());
+    let _ = print_lines(lines.iter().map(String::as_str));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The table of `rows` at the cluster's time `now`, states in colour when `colour` (padded
+/// before they are painted, so the columns line up either way).
+fn render(rows: &[crate::jobs::Row], now: i64, colour: bool) -> Vec<String> {
     let mut lines = vec![format!(
         "{:<24} {:<4} {:>8} {:<20} {:<10} {:>4} {:<16} {:>9}  {}",
         "REQUEST", "", "JOB", "NAME", "STATE", "GPUS", "PARTITION", "TIME", "NODE / WAITING"
     )];
-    for r in &rows {
+    for r in rows {
         let where_ = if r.nodes.is_empty() {
             let when = r
                 .start
@@ -68,12 +76,16 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             None => where_,
         };
         lines.push(format!(
-            "{:<24} {:<4} {:>8} {:<20} {:<10} {:>4} {:<16} {:>9}  {}",
+            "{:<24} {:<4} {:>8} {:<20} {} {:>4} {:<16} {:>9}  {}",
             r.request.as_deref().unwrap_or("-"),
             r.strategy.as_deref().unwrap_or(""),
             r.job_id,
             r.name.chars().take(20).collect::<String>(),
-            r.state,
+            crate::style::paint(
+                &format!("{:<10}", r.state),
+                crate::style::state_tone(&r.state),
+                colour
+            ),
             r.gpus,
             r.partition,
             r.elapsed
@@ -85,6 +97,68 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
     if rows.is_empty() {
         lines = vec!["no jobs".to_owned()];
     }
-    let _ = print_lines(lines.iter().map(String::as_str));
-    Ok(ExitCode::SUCCESS)
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str) -> crate::jobs::Row {
+        crate::jobs::Row {
+            request: Some("r-1".into()),
+            strategy: Some("s1".into()),
+            job_id: "12".into(),
+            name: "train".into(),
+            state: state.into(),
+            partition: "gpu".into(),
+            gpus: 2,
+            nodes: vec!["a6000-01".into()],
+            reason: None,
+            elapsed: Some(61),
+            limit: None,
+            start: None,
+            lease: None,
+        }
+    }
+
+    /// `line` without its escape codes.
+    fn plain(line: &str) -> String {
+        let mut out = String::new();
+        let mut escape = false;
+        for c in line.chars() {
+            match (escape, c) {
+                (false, '\u{1b}') => escape = true,
+                (true, 'm') => escape = false,
+                (false, c) => out.push(c),
+                (true, _) => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn states_are_coloured_and_columns_line_up_either_way() {
+        let rows = [row("RUNNING"), row("PENDING"), row("FAILED")];
+        let bare = render(&rows, 0, false);
+        let painted = render(&rows, 0, true);
+        assert!(bare.iter().all(|l| !l.contains('\u{1b}')), "{bare:?}");
+        let stripped: Vec<String> = painted.iter().map(|l| plain(l)).collect();
+        assert_eq!(stripped, bare, "colour changes no column");
+        // Green, yellow, red (nu-ansi-term's codes).
+        assert!(painted[1].contains("\u{1b}[32mRUNNING"), "{:?}", painted[1]);
+        assert!(
+            painted[2].contains("\u{1b}[1;33mPENDING"),
+            "{:?}",
+            painted[2]
+        );
+        assert!(
+            painted[3].contains("\u{1b}[1;31mFAILED"),
+            "{:?}",
+            painted[3]
+        );
+        let at = |l: &str| l.find("NODE").or_else(|| l.find("a6000-01"));
+        assert_eq!(at(&bare[0]), at(&bare[1]));
+        assert_eq!(at(&bare[1]), at(&bare[3]));
+    }
 }
