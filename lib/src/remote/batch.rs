@@ -25,6 +25,8 @@ pub struct Upload {
 pub struct Batch {
     uploads: Vec<Upload>,
     commands: Vec<String>,
+    /// One command whose output comes straight back ([`Batch::direct`]).
+    direct: bool,
 }
 
 /// What one command printed and returned.
@@ -65,8 +67,23 @@ impl Batch {
         Batch::default()
     }
 
-    /// Adds a shell command; returns its index in [`Reply::outputs`].
+    /// A batch of one command whose output comes straight back, with no file on the cluster:
+    /// its stdout goes out as it is printed, its stderr and exit code are taken by the shell
+    /// itself, so the batch costs the login node no process beyond the command's own (and
+    /// `date` where `sh` is not bash). For a query that leaves nothing running: a background
+    /// process it started would hold the reply open. Its one output is index 0.
+    pub fn direct(command: impl Into<String>) -> Self {
+        Batch {
+            uploads: Vec::new(),
+            commands: vec![command.into()],
+            direct: true,
+        }
+    }
+
+    /// Adds a shell command; returns its index in [`Reply::outputs`]. A [`Batch::direct`]
+    /// batch becomes an ordinary one.
     pub fn command(&mut self, command: impl Into<String>) -> usize {
+        self.direct = false;
         self.commands.push(command.into());
         self.commands.len() - 1
     }
@@ -90,6 +107,9 @@ impl Batch {
     /// in any upload's base64 text: a random token made of letters and digits never does,
     /// since it carries a `-`).
     pub fn script(&self, boundary: &str) -> String {
+        if let (true, [command]) = (self.direct && self.uploads.is_empty(), &self.commands[..]) {
+            return direct_script(boundary, command);
+        }
         let mut s = prelude(boundary);
         // One `date` for both: every process costs a fork and an exec on the login node.
         s.push_str("set -- $(date '+%s %z'); now=$1 zone=$2\n");
@@ -216,6 +236,13 @@ impl Batch {
         };
         let n = self.commands.len();
         let sizes = r.line()?;
+        if sizes == format!("{boundary} out") {
+            let output = direct_output(&mut r, boundary)?;
+            return Ok(Reply {
+                clock,
+                outputs: vec![output],
+            });
+        }
         if sizes != format!("{boundary} sizes") {
             return Err(FramingError(format!(
                 "expected the sizes line, got {sizes:?}"
@@ -285,6 +312,57 @@ impl Batch {
         }
         Ok(Reply { clock, outputs })
     }
+}
+
+/// The script of a [`Batch::direct`] batch: the clock line (bash's own clock where `sh` is
+/// bash, else `date`), `<B> out`, the command's stdout as it prints it, then
+/// `\n<B> err <code> <length>`, its stderr of that many bytes, and `\n<B> end`. The command
+/// runs in a subshell (a fork, no exec) with its stdout on the reply and its stderr taken by
+/// the shell; the exit code rides after the stderr so no trailing newline of it is lost.
+fn direct_script(boundary: &str, command: &str) -> String {
+    format!(
+        "export SLURM_TIME_FORMAT=%s LC_ALL=C\nB={b}\n\
+         # shellcheck disable=SC3045,SC2046 # bash's own clock where sh is bash; date's two words\n\
+         if [ -n \"${{BASH_VERSION-}}\" ]; then printf -v now '%(%s)T' -1; printf -v zone '%(%z)T' -1\n\
+         else set -- $(date '+%s %z'); now=$1 zone=$2; fi\n\
+         printf '\\n%s clock %s %s\\n%s out\\n' \"$B\" \"$now\" \"$zone\" \"$B\"\n\
+         exec 3>&1\n\
+         e=$( (eval {c}) </dev/null 2>&1 >&3 3>&-; printf ' %s' \"$?\")\n\
+         rc=${{e##* }}; e=${{e% *}}\n\
+         printf '\\n%s err %s %s\\n%s\\n%s end\\n' \"$B\" \"$rc\" \"${{#e}}\" \"$e\" \"$B\"\n",
+        b = quote(boundary),
+        c = quote(command),
+    )
+}
+
+/// The output of a [`Batch::direct`] batch, read after its `<B> out` line.
+fn direct_output(r: &mut Reader<'_>, boundary: &str) -> Result<Output, FramingError> {
+    let rest = r.raw.get(r.pos..).unwrap_or_default();
+    let marker = format!("\n{boundary} err ");
+    let at = find(rest, marker.as_bytes())
+        .ok_or_else(|| FramingError("the output is cut off".into()))?;
+    let stdout = String::from_utf8_lossy(&rest[..at]).into_owned();
+    r.pos += at + 1;
+    let line = r.line()?;
+    let (code, len) = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [_, "err", code, len] => (
+            code.parse::<i32>()
+                .map_err(|_| FramingError(format!("bad exit code {code:?}")))?,
+            len.parse::<usize>()
+                .map_err(|_| FramingError(format!("bad length {len:?}")))?,
+        ),
+        _ => return Err(FramingError(format!("bad err line {line:?}"))),
+    };
+    let stderr = r.bytes(len)?;
+    let end = r.line()?;
+    if !end.is_empty() || r.line()? != format!("{boundary} end") {
+        return Err(FramingError("expected the end line".into()));
+    }
+    Ok(Output {
+        stdout,
+        stderr,
+        code,
+    })
 }
 
 /// The cluster's clock from `date '+%s %z'`.
@@ -525,6 +603,81 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), content);
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    /// Runs a script with `shell` (`sh`, `bash`), as the cluster would.
+    fn run_in(shell: &str, script: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = std::process::Command::new(shell)
+            .arg("-s")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap().stdout
+    }
+
+    #[test]
+    fn a_direct_batch_keeps_its_output_code_and_clock_in_sh_and_bash() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let cases: [(&str, &str, &str, i32); 6] = [
+            ("echo hello; echo oops >&2", "hello\n", "oops\n", 0),
+            (
+                "printf 'no newline'; printf 'two\\n\\n\\n' >&2; exit 3",
+                "no newline",
+                "two\n\n\n",
+                3,
+            ),
+            ("echo 'unbalanced", "", "", 2),
+            (
+                "printf 'x\\nrv-fake err 0 0\\n'; printf 'a b  c ' >&2; false",
+                "x\nrv-fake err 0 0\n",
+                "a b  c ",
+                1,
+            ),
+            (
+                "printf '\\377 binary\\n'; printf '\\303\\251' >&2",
+                "\u{fffd} binary\n",
+                "\u{e9}",
+                0,
+            ),
+            ("exit 0", "", "", 0),
+        ];
+        for shell in ["sh", "bash"] {
+            for (command, stdout, stderr, code) in cases {
+                let batch = Batch::direct(command);
+                let b = random_boundary().unwrap();
+                let mut raw = b"banner\n".to_vec();
+                raw.extend(run_in(shell, &batch.script(&b)));
+                let reply = batch.parse_reply(&raw, &b).unwrap_or_else(|e| {
+                    panic!(
+                        "{shell} {command:?}: {e}: {}",
+                        String::from_utf8_lossy(&raw)
+                    )
+                });
+                let out = &reply.outputs[0];
+                assert_eq!(out.stdout, stdout, "{shell} {command:?}");
+                if command.contains("unbalanced") {
+                    assert!(!out.stderr.is_empty(), "{shell}: a syntax error says so");
+                } else {
+                    assert_eq!(out.stderr, stderr, "{shell} {command:?}");
+                }
+                assert_eq!(out.code, code, "{shell} {command:?}");
+                assert!(reply.clock.now.abs_diff(i64::try_from(now).unwrap()) < 60);
+                for cut in [0, raw.len() / 2, raw.len() - 1] {
+                    assert!(batch.parse_reply(&raw[..cut], &b).is_err(), "cut at {cut}");
+                }
+            }
+        }
     }
 
     #[test]
