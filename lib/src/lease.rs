@@ -95,12 +95,53 @@ pub fn parse_renewed(stdout: &str) -> Option<u64> {
     stdout.trim().parse().ok().filter(|&s| s > 0)
 }
 
-/// Lists the leases of the user's queued jobs' requests, one `renewed|length|request` line
-/// each (see [`parse_listing`]).
-pub const LISTING: &str = r#"squeue -h -u "$USER" -t PD,CF,R,S -o %o 2>/dev/null | sed 's:/[^/]*$::' | sort -u |
-while IFS= read -r d; do
-  [ -f "$d/lease" ] && printf '%s|%s|%s\n' "$(stat -c %Y "$d/lease")" "$(head -c 32 "$d/lease")" "${d##*/}"
-done; true"#;
+/// The line between the leases and the rows in the output of [`with_jobs`].
+const ROWS: &str = "rv-rows\n";
+
+/// Runs `squeue` (the user's jobs, with the batch script's path as the `script`-th column,
+/// 1-based, of a `|`-separated format) once, and finds the leases of their requests in those
+/// scripts' directories: prints a `renewed|length|request` line per lease (see
+/// [`parse_listing`]), then `rv-rows`, then squeue's rows, and exits with squeue's status
+/// (see [`split_with_jobs`]). The rows are read by the shell's own `read`; the only process
+/// besides squeue is one `stat`, when there are leases.
+pub fn with_jobs(squeue: &str, script: usize) -> String {
+    let before = "x ".repeat(script.saturating_sub(1));
+    format!(
+        r#"q=$( ( {squeue} ); rc=$?; printf x; exit $rc); rc=$?; q=${{q%x}}
+printf '%s
+' "$q" | {{
+  set --; seen=' '
+  # shellcheck disable=SC2034 # the columns before and after the script are not used
+  while IFS='|' read -r {before}o x; do
+    case $o in /*) ;; *) continue ;; esac
+    d=${{o%/*}}
+    case $seen in *" $d "*) continue ;; esac
+    seen="$seen$d "
+    [ -f "$d/{FILE}" ] && set -- "$@" "$d/{FILE}"
+  done
+  [ $# -eq 0 ] || stat -c '%Y %n' -- "$@" 2>/dev/null | while read -r m f; do
+    l=; read -r l <"$f"; d=${{f%/*}}; printf '%s|%s|%s
+' "$m" "$l" "${{d##*/}}"
+  done
+}}
+printf 'rv-rows\n%s' "$q"
+exit $rc"#
+    )
+}
+
+/// The leases and the rows of [`with_jobs`]'s output (all of it rows, no lease, when it has
+/// no `rv-rows` line: squeue's output is never lost).
+pub fn split_with_jobs(stdout: &str) -> (Vec<Seen>, &str) {
+    let at = if stdout.starts_with(ROWS) {
+        Some(0)
+    } else {
+        stdout.find(&format!("\n{ROWS}")).map(|i| i + 1)
+    };
+    match at {
+        Some(at) => (parse_listing(&stdout[..at]), &stdout[at + ROWS.len()..]),
+        None => (Vec::new(), stdout),
+    }
+}
 
 /// A lease as the cluster has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +154,7 @@ pub struct Seen {
     pub length: u64,
 }
 
-/// Reads [`LISTING`]'s output; lines that are not a lease are skipped.
+/// Reads the lease lines of [`with_jobs`]; lines that are not a lease are skipped.
 pub fn parse_listing(stdout: &str) -> Vec<Seen> {
     stdout
         .lines()
@@ -227,6 +268,62 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn jobs_and_their_leases_come_from_one_squeue() {
+        let dir = std::env::temp_dir().join(format!("rv-lease-jobs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (one, two, none) = (
+            dir.join("r-1795890000-aa"),
+            dir.join("with space/r-1795890001-bb"),
+            dir.join("r-1795890002-cc"),
+        );
+        for d in [&one, &two, &none] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(one.join(FILE), "600").unwrap();
+        std::fs::write(two.join(FILE), "60\n").unwrap();
+        let row = |id: &str, script: &str, name: &str| format!("{id}|a|b|{script}|{name}|\n");
+        let rows = [
+            row("1", &format!("{}/s1.sh", one.display()), "rv-x-s1"),
+            row("2", &format!("{}/s2.sh", one.display()), "rv-x-s2"),
+            row(
+                "3",
+                &format!("{}/s1.sh", two.display()),
+                "odd | name\nrv-rows\n",
+            ),
+            row("4", &format!("{}/s1.sh", none.display()), "no lease"),
+            row("5", "(null)", "wrapped"),
+        ]
+        .concat();
+        let fake = format!("printf '%s' {}; exit 3", crate::util::quote(&rows));
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(with_jobs(&fake, 4))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "squeue's status");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let (mut leases, got) = split_with_jobs(&stdout);
+        assert_eq!(got, rows, "the rows, exactly");
+        leases.sort_by(|a, b| a.request.cmp(&b.request));
+        let found: Vec<(&str, u64)> = leases
+            .iter()
+            .map(|l| (l.request.as_str(), l.length))
+            .collect();
+        assert_eq!(found, [("r-1795890000-aa", 600), ("r-1795890001-bb", 60)]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(
+            leases
+                .iter()
+                .all(|l| l.renewed.abs_diff(i64::try_from(now).unwrap()) < 60)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(split_with_jobs("1|a|\n").1, "1|a|\n", "no line: all rows");
     }
 
     #[test]

@@ -13,23 +13,32 @@ use crate::submit::Recorded;
 /// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
 /// rows with their requests' leases, with the cluster's clock: one round trip.
 pub fn yours(ctx: &Session, history: bool) -> Result<(Vec<Row>, i64), Error> {
-    let mut batch = Batch::new();
-    let q = batch.command(format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::COMMAND));
-    let h =
-        history.then(|| batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND)));
-    let l = batch.command(crate::lease::LISTING);
+    // The 18th column of the user's own format is the batch script, where leases are found.
+    let mine = crate::lease::with_jobs(
+        &format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::OWN_COMMAND),
+        18,
+    );
+    let (batch, h) = if history {
+        let mut batch = Batch::new();
+        batch.command(mine);
+        let h = batch.command(format!("{} -X -S now-7days -u \"$USER\"", sacct::COMMAND));
+        (batch, Some(h))
+    } else {
+        // Nothing else to ask: the queue comes straight back, with no file on the cluster.
+        (Batch::direct(mine), None)
+    };
     let reply = ctx.remote(async |c| Ok(run_batch(c, &batch).await?))?;
+    // Requests with a lease are known by it too (submitted from another computer).
+    let (leases, rows_text) = crate::lease::split_with_jobs(&reply.outputs[0].stdout);
     let queue = squeue::parse_jobs(
-        &reply.outputs[q].stdout,
-        squeue::FIELDS,
+        rows_text,
+        squeue::OWN_FIELDS,
         squeue::SEPARATOR,
         &reply.clock,
     )?;
     let ended = h
         .map(|i| sacct::parse_records(&reply.outputs[i].stdout, &reply.clock).unwrap_or_default())
         .unwrap_or_default();
-    // Requests with a lease are known by it too (submitted from another computer).
-    let leases = crate::lease::parse_listing(&reply.outputs[l].stdout);
     let mut requests = known_requests(&ctx.state);
     requests.extend(leases.iter().map(|l| l.request.clone()));
     let mut rows = rows(&queue, &ended, &requests);

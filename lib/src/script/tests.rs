@@ -271,3 +271,11 @@ fn scratch_is_the_config_then_dollar_scratch_then_site_scratch_then_home() {
     assert_eq!(parse_scratch("yes|config|relative"), None);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_direct_batch_and_the_lease_listing_pass_shellcheck() {
+    let jobs = crate::lease::with_jobs("squeue -h -u \"$USER\" -o '%i|%o|%j|'", 2);
+    shellcheck(&format!("#!/bin/sh\n{jobs}\n"));
+    let batch = crate::remote::batch::Batch::direct(jobs);
+    shellcheck(&format!("#!/bin/sh\n{}", batch.script("rv-0123")));
+}

@@ -107,8 +107,8 @@ impl Field {
             "N" | "NodeList" => Field::Nodes,
             "Y" | "SchedNodes" => Field::SchedNodes,
             "R" | "ReasonList" => Field::NodesOrReason,
-            "L" | "m" | "F" | "K" | "q" | "f" | "E" | "c" | "TimeLeft" | "tres-alloc"
-            | "MinMemory" => Field::Other,
+            "L" | "m" | "F" | "K" | "q" | "f" | "E" | "c" | "o" | "TimeLeft" | "tres-alloc"
+            | "MinMemory" | "Command" => Field::Other,
             _ => return None,
         })
     }
@@ -146,6 +146,35 @@ pub const FIELDS: &[Field] = &[
 /// ([`SEPARATOR`]), the name last, so a name holding `|` or a newline is read whole.
 pub const COMMAND: &str =
     "squeue --all -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%j|'";
+
+/// [`COMMAND`] for the user's own jobs, with the batch script (`%o`, the 18th column) before
+/// the name: the directory of an rv job's script is its request's, where its lease is (see
+/// `lease::with_jobs`). Rows have [`OWN_FIELDS`].
+pub const OWN_COMMAND: &str =
+    "squeue -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%o|%j|'";
+
+/// The columns of [`OWN_COMMAND`], in order.
+pub const OWN_FIELDS: &[Field] = &[
+    Field::Id,
+    Field::Partition,
+    Field::User,
+    Field::Account,
+    Field::State,
+    Field::Elapsed,
+    Field::Limit,
+    Field::NodeCount,
+    Field::Cpus,
+    Field::TresPerNode,
+    Field::Start,
+    Field::End,
+    Field::Submit,
+    Field::Priority,
+    Field::Reason,
+    Field::Nodes,
+    Field::SchedNodes,
+    Field::Other,
+    Field::Name,
+];
 
 /// How the fields of [`COMMAND`] are separated.
 pub const SEPARATOR: Separator = Separator::Terminated('|');
@@ -605,6 +634,20 @@ mod tests {
         let mine = row("3", "rvtest", "RUNNING", "mine").replace(":a40:2", ":a40:x");
         let err = parse_jobs_lenient(&mine, FIELDS, SEPARATOR, &UTC, "rvtest").unwrap_err();
         assert!(err.to_string().contains("a40:x"), "{err}");
+    }
+
+    #[test]
+    fn rvs_formats_have_the_columns_rv_reads() {
+        let format = |command: &str| command.split('\'').nth(1).unwrap().to_owned();
+        assert_eq!(Field::from_format(&format(COMMAND)).unwrap(), FIELDS);
+        assert_eq!(
+            Field::from_format(&format(OWN_COMMAND)).unwrap(),
+            OWN_FIELDS
+        );
+        let row = "7|gpu|rvtest|lab|RUNNING|0:10|1:00:00|1|1|gres/gpu:a40:2|1795887600|1795891200|1795887590|100|None|a40-01||/scratch/rvtest/rv/r-1/s1.sh|mine | odd|\n";
+        let jobs = parse_jobs(row, OWN_FIELDS, SEPARATOR, &UTC).unwrap();
+        assert_eq!(jobs[0].name, "mine | odd");
+        assert_eq!(jobs[0].id, "7");
     }
 
     #[test]
