@@ -102,29 +102,29 @@ const ROWS: &str = "rv-rows\n";
 /// 1-based, of a `|`-separated format) once, and finds the leases of their requests in those
 /// scripts' directories: prints a `renewed|length|request` line per lease (see
 /// [`parse_listing`]), then `rv-rows`, then squeue's rows, and exits with squeue's status
-/// (see [`split_with_jobs`]). The rows are read by the shell's own `read`; the only process
-/// besides squeue is one `stat`, when there are leases.
+/// (see [`split_with_jobs`]). Rows end in `|`, so the one newline the capture takes off the
+/// end is put back. The rows are read by the shell's own `read` from a here-document; the
+/// only process besides squeue is one `stat`, when there are leases.
 pub fn with_jobs(squeue: &str, script: usize) -> String {
     let before = "x ".repeat(script.saturating_sub(1));
     format!(
-        r#"q=$( ( {squeue} ); rc=$?; printf x; exit $rc); rc=$?; q=${{q%x}}
-printf '%s
-' "$q" | {{
-  set --; seen=' '
-  # shellcheck disable=SC2034 # the columns before and after the script are not used
-  while IFS='|' read -r {before}o x; do
-    case $o in /*) ;; *) continue ;; esac
-    d=${{o%/*}}
-    case $seen in *" $d "*) continue ;; esac
-    seen="$seen$d "
-    [ -f "$d/{FILE}" ] && set -- "$@" "$d/{FILE}"
-  done
-  [ $# -eq 0 ] || stat -c '%Y %n' -- "$@" 2>/dev/null | while read -r m f; do
-    l=; read -r l <"$f"; d=${{f%/*}}; printf '%s|%s|%s
+        r#"q=$({squeue}); rc=$?
+set --; seen=' '
+# shellcheck disable=SC2034 # the columns before and after the script are not used
+while IFS='|' read -r {before}o x; do
+  case $o in /*) ;; *) continue ;; esac
+  d=${{o%/*}}
+  case $seen in *" $d "*) continue ;; esac
+  seen="$seen$d "
+  [ -f "$d/{FILE}" ] && set -- "$@" "$d/{FILE}"
+done <<rv-rows
+$q
+rv-rows
+[ $# -eq 0 ] || stat -c '%Y %n' -- "$@" 2>/dev/null | while read -r m f; do
+  l=; read -r l <"$f"; d=${{f%/*}}; printf '%s|%s|%s
 ' "$m" "$l" "${{d##*/}}"
-  done
-}}
-printf 'rv-rows\n%s' "$q"
+done
+printf 'rv-rows\n'; [ -z "$q" ] || printf '%s\n' "$q"
 exit $rc"#
     )
 }
@@ -297,7 +297,13 @@ mod tests {
             row("5", "(null)", "wrapped"),
         ]
         .concat();
-        let fake = format!("printf '%s' {}; exit 3", crate::util::quote(&rows));
+        let fake = format!(
+            "sh -c {}",
+            crate::util::quote(&format!(
+                "printf '%s' {}; exit 3",
+                crate::util::quote(&rows)
+            ))
+        );
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(with_jobs(&fake, 4))

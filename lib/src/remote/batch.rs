@@ -223,8 +223,15 @@ impl Batch {
     /// printed before the framing (a banner, a noisy `.bashrc`) is skipped.
     pub fn parse_reply(&self, raw: &[u8], boundary: &str) -> Result<Reply, FramingError> {
         let marker = format!("\n{boundary} clock ");
-        let start =
-            find(raw, marker.as_bytes()).ok_or_else(|| FramingError("no clock line".into()))?;
+        let direct = format!("\n{boundary} out\n");
+        let start = find(raw, marker.as_bytes());
+        match (find(raw, direct.as_bytes()), start) {
+            (Some(out), start) if start.is_none_or(|c| out < c) => {
+                return direct_reply(raw, out + direct.len(), boundary);
+            }
+            _ => {}
+        }
+        let start = start.ok_or_else(|| FramingError("no clock line".into()))?;
         let mut r = Reader {
             raw,
             pos: start + 1,
@@ -236,13 +243,6 @@ impl Batch {
         };
         let n = self.commands.len();
         let sizes = r.line()?;
-        if sizes == format!("{boundary} out") {
-            let output = direct_output(&mut r, boundary)?;
-            return Ok(Reply {
-                clock,
-                outputs: vec![output],
-            });
-        }
         if sizes != format!("{boundary} sizes") {
             return Err(FramingError(format!(
                 "expected the sizes line, got {sizes:?}"
@@ -314,20 +314,22 @@ impl Batch {
     }
 }
 
-/// The script of a [`Batch::direct`] batch: the clock line (bash's own clock where `sh` is
-/// bash, else `date`), `<B> out`, the command's stdout as it prints it, then
-/// `\n<B> err <code> <length>`, its stderr of that many bytes, and `\n<B> end`. The command
-/// runs in a subshell (a fork, no exec) with its stdout on the reply and its stderr taken by
-/// the shell; the exit code rides after the stderr so no trailing newline of it is lost.
+/// The script of a [`Batch::direct`] batch: `<B> out`, the command's stdout as it prints it,
+/// then `\n<B> err <code> <length>`, its stderr of that many bytes, and `\n<B> end`. The
+/// command runs in the capture's subshell (a fork, no exec) with its stdout on the reply and its stderr
+/// taken by the shell; the exit code rides after the stderr so no trailing newline of it is
+/// lost, printed when the subshell exits (also by the command's own `exit`). The clock line `<B> clock <now> <zone>` is among the stderr, written when the command
+/// starts: by bash's own `printf` where `sh` is bash, else by a `date` running beside it.
 fn direct_script(boundary: &str, command: &str) -> String {
     format!(
         "export SLURM_TIME_FORMAT=%s LC_ALL=C\nB={b}\n\
-         # shellcheck disable=SC3045,SC2046 # bash's own clock where sh is bash; date's two words\n\
-         if [ -n \"${{BASH_VERSION-}}\" ]; then printf -v now '%(%s)T' -1; printf -v zone '%(%z)T' -1\n\
-         else set -- $(date '+%s %z'); now=$1 zone=$2; fi\n\
-         printf '\\n%s clock %s %s\\n%s out\\n' \"$B\" \"$now\" \"$zone\" \"$B\"\n\
+         printf '\\n%s out\\n' \"$B\"\n\
          exec 3>&1\n\
-         e=$( (eval {c}) </dev/null 2>&1 >&3 3>&-; printf ' %s' \"$?\")\n\
+         # shellcheck disable=SC3059,SC2154 # bash's own clock where sh is bash; r is set in the trap\n\
+         e=$(exec 4>&1; trap 'r=$?; wait; printf \" %s\" \"$r\" >&4' EXIT\n\
+         if [ -n \"${{BASH_VERSION-}}\" ]; then printf '%s clock %(%s)T %(%z)T\\n' \"$B\" -1 -1; \
+         else date \"+$B clock %s %z\" & fi\n\
+         eval {c} </dev/null 2>&1 >&3 3>&-)\n\
          rc=${{e##* }}; e=${{e% *}}\n\
          printf '\\n%s err %s %s\\n%s\\n%s end\\n' \"$B\" \"$rc\" \"${{#e}}\" \"$e\" \"$B\"\n",
         b = quote(boundary),
@@ -335,14 +337,17 @@ fn direct_script(boundary: &str, command: &str) -> String {
     )
 }
 
-/// The output of a [`Batch::direct`] batch, read after its `<B> out` line.
-fn direct_output(r: &mut Reader<'_>, boundary: &str) -> Result<Output, FramingError> {
-    let rest = r.raw.get(r.pos..).unwrap_or_default();
+/// The reply of a [`Batch::direct`] batch, from just after its `<B> out` line at `at`.
+fn direct_reply(raw: &[u8], at: usize, boundary: &str) -> Result<Reply, FramingError> {
+    let rest = raw.get(at..).unwrap_or_default();
     let marker = format!("\n{boundary} err ");
-    let at = find(rest, marker.as_bytes())
+    let cut = find(rest, marker.as_bytes())
         .ok_or_else(|| FramingError("the output is cut off".into()))?;
-    let stdout = String::from_utf8_lossy(&rest[..at]).into_owned();
-    r.pos += at + 1;
+    let stdout = String::from_utf8_lossy(&rest[..cut]).into_owned();
+    let mut r = Reader {
+        raw,
+        pos: at + cut + 1,
+    };
     let line = r.line()?;
     let (code, len) = match line.split_whitespace().collect::<Vec<_>>().as_slice() {
         [_, "err", code, len] => (
@@ -353,15 +358,34 @@ fn direct_output(r: &mut Reader<'_>, boundary: &str) -> Result<Output, FramingEr
         ),
         _ => return Err(FramingError(format!("bad err line {line:?}"))),
     };
-    let stderr = r.bytes(len)?;
-    let end = r.line()?;
-    if !end.is_empty() || r.line()? != format!("{boundary} end") {
+    let err = raw
+        .get(r.pos..r.pos.saturating_add(len))
+        .ok_or_else(|| FramingError("an output is cut off".into()))?;
+    r.pos += len;
+    if !r.line()?.is_empty() || r.line()? != format!("{boundary} end") {
         return Err(FramingError("expected the end line".into()));
     }
-    Ok(Output {
-        stdout,
-        stderr,
-        code,
+    // The clock line, wherever it fell among the command's stderr.
+    let clock_at = find(err, format!("{boundary} clock ").as_bytes())
+        .ok_or_else(|| FramingError("no clock line".into()))?;
+    let clock_end = err[clock_at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| clock_at + i + 1)
+        .ok_or_else(|| FramingError("the clock line is cut off".into()))?;
+    let clock_line = String::from_utf8_lossy(&err[clock_at..clock_end - 1]).into_owned();
+    let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [_, "clock", now, zone] => clock(now, zone)?,
+        _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
+    };
+    let stderr = [&err[..clock_at], &err[clock_end..]].concat();
+    Ok(Reply {
+        clock,
+        outputs: vec![Output {
+            stdout,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            code,
+        }],
     })
 }
 
