@@ -528,20 +528,7 @@ mod tests {
 
     /// Runs a script with the local `sh`, as the cluster would.
     fn run(script: &str) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("sh")
-            .arg("-s")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap().stdout
+        run_in("sh", script)
     }
 
     #[test]

@@ -153,28 +153,20 @@ pub const COMMAND: &str =
 pub const OWN_COMMAND: &str =
     "squeue -h -o '%i|%P|%u|%a|%T|%M|%l|%D|%C|%b|%S|%e|%V|%Q|%r|%N|%Y|%o|%j|'";
 
-/// The columns of [`OWN_COMMAND`], in order.
-pub const OWN_FIELDS: &[Field] = &[
-    Field::Id,
-    Field::Partition,
-    Field::User,
-    Field::Account,
-    Field::State,
-    Field::Elapsed,
-    Field::Limit,
-    Field::NodeCount,
-    Field::Cpus,
-    Field::TresPerNode,
-    Field::Start,
-    Field::End,
-    Field::Submit,
-    Field::Priority,
-    Field::Reason,
-    Field::Nodes,
-    Field::SchedNodes,
-    Field::Other,
-    Field::Name,
-];
+/// The columns of [`OWN_COMMAND`], in order: [`FIELDS`] with the script before the name.
+pub const OWN_FIELDS: &[Field] = &own_fields();
+
+/// [`FIELDS`] with a column rv does not read (the script) before the name, which is last.
+const fn own_fields() -> [Field; FIELDS.len() + 1] {
+    let mut out = [Field::Other; FIELDS.len() + 1];
+    let mut i = 0;
+    while i + 1 < FIELDS.len() {
+        out[i] = FIELDS[i];
+        i += 1;
+    }
+    out[FIELDS.len()] = FIELDS[FIELDS.len() - 1];
+    out
+}
 
 /// How the fields of [`COMMAND`] are separated.
 pub const SEPARATOR: Separator = Separator::Terminated('|');
