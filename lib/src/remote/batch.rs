@@ -706,6 +706,34 @@ mod tests {
 
     proptest! {
         #[test]
+        /// Direct replies cut anywhere, with any length, with the clock line anywhere or
+        /// missing, never panic, and the well-formed ones read back exactly.
+        #[test]
+        fn direct_replies_never_panic_and_read_back(
+            out in "[a-z\n|]{0,30}",
+            err in "[a-z \n]{0,30}",
+            clock_at in 0usize..40,
+            clock in prop_oneof![Just("rv-x clock 5 +0100\n"), Just("rv-x clock x\n"), Just("rv-x clock 5"), Just("")],
+            slack in -3i64..3,
+            cut in 0usize..200,
+        ) {
+            let at = clock_at.min(err.len());
+            let stderr = format!("{}{clock}{}", &err[..at], &err[at..]);
+            let len = usize::try_from(i64::try_from(stderr.len()).unwrap() + slack).unwrap_or(0);
+            let raw = format!("x\nrv-x out\n{out}\nrv-x err 3 {len}\n{stderr}\nrv-x end\n");
+            let batch = Batch::direct("true");
+            let _ = batch.parse_reply(&raw.as_bytes()[..cut.min(raw.len())], "rv-x");
+            let read = batch.parse_reply(raw.as_bytes(), "rv-x");
+            if slack == 0 && clock == "rv-x clock 5 +0100\n" {
+                let read = read.unwrap();
+                prop_assert_eq!(&read.outputs[0].stdout, &out);
+                prop_assert_eq!(&read.outputs[0].stderr, &err);
+                prop_assert_eq!(read.outputs[0].code, 3);
+                prop_assert_eq!(read.clock.now, 5);
+            }
+        }
+
+        #[test]
         fn parse_reply_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..400), n in 0usize..3) {
             let mut batch = Batch::new();
             for _ in 0..n {
