@@ -121,8 +121,7 @@ done <<rv-rows
 $q
 rv-rows
 [ $# -eq 0 ] || stat -c '%Y %n' -- "$@" 2>/dev/null | while read -r m f; do
-  l=; read -r l <"$f"; d=${{f%/*}}; printf '%s|%s|%s
-' "$m" "$l" "${{d##*/}}"
+  l=; read -r l <"$f"; d=${{f%/*}}; printf '%s|%s|%s\n' "$m" "$l" "${{d##*/}}"
 done
 printf 'rv-rows\n'; [ -z "$q" ] || printf '%s\n' "$q"
 exit $rc"#

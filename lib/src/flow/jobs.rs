@@ -13,10 +13,11 @@ use crate::submit::Recorded;
 /// Your jobs in the queue (and, with `history`, those that ended in the last 7 days), as
 /// rows with their requests' leases, with the cluster's clock: one round trip.
 pub fn yours(ctx: &Session, history: bool) -> Result<(Vec<Row>, i64), Error> {
-    // The 18th column of the user's own format is the batch script, where leases are found.
+    // The column before the name (1-based: the name's is the last) is the batch script,
+    // where leases are found.
     let mine = crate::lease::with_jobs(
         &format!("{} -u \"$USER\" -t PD,CF,R,CG,S", squeue::OWN_COMMAND),
-        18,
+        squeue::OWN_FIELDS.len() - 1,
     );
     let (batch, h) = if history {
         let mut batch = Batch::new();

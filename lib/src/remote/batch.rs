@@ -236,11 +236,7 @@ impl Batch {
             raw,
             pos: start + 1,
         };
-        let clock_line = r.line()?;
-        let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
-            [_, "clock", now, zone] => clock(now, zone)?,
-            _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
-        };
+        let clock = clock_line(&r.line()?)?;
         let n = self.commands.len();
         let sizes = r.line()?;
         if sizes != format!("{boundary} sizes") {
@@ -316,10 +312,11 @@ impl Batch {
 
 /// The script of a [`Batch::direct`] batch: `<B> out`, the command's stdout as it prints it,
 /// then `\n<B> err <code> <length>`, its stderr of that many bytes, and `\n<B> end`. The
-/// command runs in the capture's subshell (a fork, no exec) with its stdout on the reply and its stderr
-/// taken by the shell; the exit code rides after the stderr so no trailing newline of it is
-/// lost, printed when the subshell exits (also by the command's own `exit`). The clock line `<B> clock <now> <zone>` is among the stderr, written when the command
-/// starts: by bash's own `printf` where `sh` is bash, else by a `date` running beside it.
+/// command runs in the capture's subshell (a fork, no exec) with its stdout on the reply and
+/// its stderr taken by the shell; the exit code rides after the stderr, so no trailing
+/// newline of it is lost, and is printed when the subshell exits (also by the command's own
+/// `exit`). The clock line `<B> clock <now> <zone>` is among the stderr, written when the
+/// command starts: by bash's own `printf` where `sh` is bash, else by a `date` beside it.
 fn direct_script(boundary: &str, command: &str) -> String {
     format!(
         "export SLURM_TIME_FORMAT=%s LC_ALL=C\nB={b}\n\
@@ -373,11 +370,7 @@ fn direct_reply(raw: &[u8], at: usize, boundary: &str) -> Result<Reply, FramingE
         .position(|&b| b == b'\n')
         .map(|i| clock_at + i + 1)
         .ok_or_else(|| FramingError("the clock line is cut off".into()))?;
-    let clock_line = String::from_utf8_lossy(&err[clock_at..clock_end - 1]).into_owned();
-    let clock = match clock_line.split_whitespace().collect::<Vec<_>>().as_slice() {
-        [_, "clock", now, zone] => clock(now, zone)?,
-        _ => return Err(FramingError(format!("bad clock line {clock_line:?}"))),
-    };
+    let clock = clock_line(&String::from_utf8_lossy(&err[clock_at..clock_end - 1]))?;
     let stderr = [&err[..clock_at], &err[clock_end..]].concat();
     Ok(Reply {
         clock,
@@ -387,6 +380,14 @@ fn direct_reply(raw: &[u8], at: usize, boundary: &str) -> Result<Reply, FramingE
             code,
         }],
     })
+}
+
+/// The clock of a `<B> clock <now> <zone>` line.
+fn clock_line(line: &str) -> Result<Clock, FramingError> {
+    match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [_, "clock", now, zone] => clock(now, zone),
+        _ => Err(FramingError(format!("bad clock line {line:?}"))),
+    }
 }
 
 /// The cluster's clock from `date '+%s %z'`.
