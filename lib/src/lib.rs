@@ -16,6 +16,7 @@
 
 pub mod attach;
 pub mod backfill;
+pub mod board;
 pub mod cancel;
 pub mod cli;
 pub mod cluster;

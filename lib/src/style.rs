@@ -1,26 +1,62 @@
-//! Colours for people: on when stdout is a terminal and `NO_COLOR` is unset or empty
-//! (<https://no-color.org>), through nu-ansi-term; data (`--json`, NDJSON) never has any.
+//! Colours for people: on when the stream is a terminal, `NO_COLOR` is unset or empty
+//! (<https://no-color.org>), `TERM` is not `dumb` and `--no-color` was not given, through
+//! nu-ansi-term; data (`--json`, NDJSON) never has any.
 
+use std::ffi::OsStr;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nu_ansi_term::Color;
 
-/// Whether to colour what goes to stdout.
-pub fn enabled() -> bool {
-    wanted(
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::io::stdout().is_terminal(),
-    )
+/// Set by `--no-color`.
+static FORBIDDEN: AtomicBool = AtomicBool::new(false);
+
+/// `--no-color`: no colour anywhere in this process from now on.
+pub fn forbid() {
+    FORBIDDEN.store(true, Ordering::Relaxed);
 }
 
-/// The rule: a terminal, and no non-empty `NO_COLOR`.
-pub fn wanted(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
-    terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+/// Whether to colour what goes to stdout.
+pub fn enabled() -> bool {
+    allowed(std::io::stdout().is_terminal())
+}
+
+/// Whether to colour what goes to stderr (the live board).
+pub fn enabled_on_stderr() -> bool {
+    allowed(std::io::stderr().is_terminal())
+}
+
+/// Whether stderr can show a board redrawn in place: a terminal that moves its cursor
+/// (not `TERM=dumb`). Colour is a separate choice ([`enabled_on_stderr`]).
+pub fn live_stderr() -> bool {
+    std::io::stderr().is_terminal() && !dumb(std::env::var_os("TERM").as_deref())
+}
+
+/// Colour for a stream that is a `terminal` or not, by this process's settings.
+fn allowed(terminal: bool) -> bool {
+    !FORBIDDEN.load(Ordering::Relaxed)
+        && wanted(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("TERM").as_deref(),
+            terminal,
+        )
+}
+
+/// The rule: a terminal, no non-empty `NO_COLOR`, and a `TERM` that is not `dumb`.
+pub fn wanted(no_color: Option<&OsStr>, term: Option<&OsStr>, terminal: bool) -> bool {
+    terminal && no_color.is_none_or(OsStr::is_empty) && !dumb(term)
+}
+
+/// Whether `TERM` names a terminal without colours or cursor movement.
+fn dumb(term: Option<&OsStr>) -> bool {
+    term == Some(OsStr::new("dumb"))
 }
 
 /// How a value reads: fine, worth a look, or wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tone {
+    /// As it is.
+    Plain,
     /// Fine.
     Good,
     /// Worth a look (a disk over 80 %, a long wait).
@@ -37,6 +73,7 @@ pub fn paint(text: &str, tone: Tone, on: bool) -> String {
         return text.to_owned();
     }
     let style = match tone {
+        Tone::Plain => return text.to_owned(),
         Tone::Good => Color::Green.normal(),
         Tone::Warn => Color::Yellow.bold(),
         Tone::Bad => Color::Red.bold(),
@@ -63,11 +100,13 @@ mod tests {
 
     #[test]
     fn no_color_and_pipes_turn_colour_off() {
-        use std::ffi::OsStr;
-        assert!(wanted(None, true));
-        assert!(wanted(Some(OsStr::new("")), true));
-        assert!(!wanted(Some(OsStr::new("1")), true));
-        assert!(!wanted(None, false));
+        let xterm = Some(OsStr::new("xterm-256color"));
+        assert!(wanted(None, xterm, true));
+        assert!(wanted(None, None, true));
+        assert!(wanted(Some(OsStr::new("")), xterm, true));
+        assert!(!wanted(Some(OsStr::new("1")), xterm, true));
+        assert!(!wanted(None, xterm, false));
+        assert!(!wanted(None, Some(OsStr::new("dumb")), true));
         assert_eq!(paint("x", Tone::Bad, false), "x");
         assert!(paint("x", Tone::Bad, true).contains("\u{1b}["));
     }

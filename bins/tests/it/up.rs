@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::support::{RV, RV_ATTACH, allocation};
 use rv_testbed::Testbed;
+use rv_testbed::poll;
 
 /// The test user's jobs of `request` (their names carry its tail) still in the queue, as
 /// `name STATE`, polled until `done` holds or 30 s pass.
@@ -275,4 +276,182 @@ fn cost_prices_a_request_against_the_balance() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A tmux server of this test's own, on its own socket, killed when dropped.
+struct Tmux<'a> {
+    tb: &'a Testbed,
+    state: &'a rv_testbed::ControlDir,
+    socket: String,
+}
+
+impl Tmux<'_> {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.tb
+            .rv("tmux", self.state)
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The pane's text, its wrapped lines joined, trailing blank lines left out.
+    fn pane(&self) -> Vec<String> {
+        let text =
+            String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned();
+        let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_owned()).collect();
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        lines
+    }
+}
+
+impl Drop for Tmux<'_> {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+/// The pane's lines after rv up's "submitted" line: the board, or what replaced it.
+fn after_submitted(pane: &[String]) -> Vec<String> {
+    pane.iter()
+        .skip_while(|l| !l.contains("rv up: submitted"))
+        .skip(1)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn scenario_a6000_full_up_on_a_terminal_draws_a_board_in_place_and_lines_elsewhere() {
+    let Some(tb) = Testbed::get() else { return };
+    let _full = tb.scenario("a6000-full");
+    let state = tb.control_dir("up-board");
+    let _jobs = tb.jobs();
+    let up = [
+        "up",
+        "--gpu",
+        "4",
+        "--type",
+        "a6000",
+        "-p",
+        "gpu-a6000",
+        "--time",
+        "1h",
+        "--timeout",
+        "20s",
+    ];
+    let tmux = Tmux {
+        tb: &tb,
+        state: &state,
+        socket: format!("rv-board-{}", std::process::id()),
+    };
+    let command = format!("{RV} {}; echo rv-exit=$?; sleep 600", up.join(" "));
+    let started = tmux.run(&["new-session", "-d", "-x", "100", "-y", "50", &command]);
+    assert!(started.status.success(), "{started:?}");
+    let waited = |board: &[String]| -> Option<String> {
+        let header = board.first()?;
+        let at = header.find("waited ")?;
+        Some(header[at..].split(" · ").next()?.to_owned())
+    };
+    // The board: a header (the request, the time waited, how to stop) and a line for the
+    // strategy, with its state and the time it has waited.
+    let first = poll(
+        Duration::from_secs(60),
+        Duration::from_millis(300),
+        || after_submitted(&tmux.pane()),
+        |b| b.len() >= 2 && b[0].contains("Ctrl-C cancels all") && b[1].contains("PENDING"),
+    );
+    assert!(
+        first.len() >= 2 && first[0].contains("Ctrl-C cancels all"),
+        "no board:\n{}",
+        tmux.pane().join("\n")
+    );
+    assert!(first[0].contains("4 GPUs, 1 h"), "{first:#?}");
+    let line = &first[1];
+    for want in ["s1", "a6000 ×4", "PENDING", "start ~in", "s"] {
+        assert!(line.contains(want), "{want:?} not in {line:?}");
+    }
+    // Redrawn in place: later, the same number of lines, a longer wait, one header.
+    let later = poll(
+        Duration::from_secs(20),
+        Duration::from_millis(300),
+        || after_submitted(&tmux.pane()),
+        |b| b.first().is_some_and(|h| h.contains("Ctrl-C")) && waited(b) != waited(&first),
+    );
+    assert_ne!(
+        waited(&later),
+        waited(&first),
+        "the wait counts up: {later:#?}"
+    );
+    assert_eq!(
+        later.len(),
+        first.len(),
+        "the board keeps its lines:\n{first:#?}\n{later:#?}"
+    );
+    let pane = tmux.pane();
+    assert_eq!(
+        pane.iter()
+            .filter(|l| l.contains("Ctrl-C cancels all"))
+            .count(),
+        1,
+        "{}",
+        pane.join("\n")
+    );
+    assert!(
+        !pane.iter().any(|l| l.contains("rv-watch: job")),
+        "no event lines on a terminal:\n{}",
+        pane.join("\n")
+    );
+    // At the end the board gives way to one summary line.
+    let end = poll(
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || tmux.pane(),
+        |p| p.iter().any(|l| l.starts_with("rv-exit=")),
+    );
+    let rest = after_submitted(&end);
+    assert!(
+        rest[0].starts_with("timed out after ") && rest[0].ends_with(": 1 job cancelled"),
+        "{rest:#?}"
+    );
+    assert!(
+        !end.iter().any(|l| l.contains("Ctrl-C cancels all")),
+        "{}",
+        end.join("\n")
+    );
+    assert!(
+        end.contains(&"rv-exit=130".to_owned()),
+        "{}",
+        end.join("\n")
+    );
+
+    event_lines_when_stderr_is_a_file(&tb, &state, &up);
+}
+
+/// `rv up` with `up`'s arguments (the last being a timeout, shortened), its stderr in a
+/// file: today's event lines, no escape codes.
+fn event_lines_when_stderr_is_a_file(tb: &Testbed, state: &rv_testbed::ControlDir, up: &[&str]) {
+    let log = state.join("up.log");
+    let out = tb
+        .rv(RV, state)
+        .args(&up[..up.len() - 1])
+        .arg("6s")
+        .stdin(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("rv-watch: job ") && l.contains(" PENDING (")),
+        "{text}"
+    );
+    assert!(
+        text.contains("rv-watch: timed out: cancelling jobs"),
+        "{text}"
+    );
+    assert!(!text.contains("Ctrl-C cancels all"), "{text}");
 }

@@ -79,6 +79,26 @@ impl Local {
     }
 }
 
+/// `--no-color`: no colours on stdout or stderr, as `NO_COLOR=1` does (`TERM=dumb` too).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct NoColor {
+    #[arg(
+        id = "no_color",
+        long = "no-color",
+        help = "No colours (as NO_COLOR=1 does)"
+    )]
+    off: bool,
+}
+
+impl NoColor {
+    /// Turns colour off for the rest of the process when `--no-color` was given.
+    pub fn apply(self) {
+        if self.off {
+            crate::style::forbid();
+        }
+    }
+}
+
 /// Runs a command and reports its failure: what a binary's `main` returns.
 pub fn main<C: Run>(command: &C) -> ExitCode {
     command.run().unwrap_or_else(|e| report(&e, C::STAGE))

@@ -7,7 +7,7 @@ use clap::Parser;
 use crate::plan::human;
 use crate::slurm::time::Walltime;
 
-use super::{Error, Json, Local, Run, Session, print_lines};
+use super::{Error, Json, Local, NoColor, Run, Session, print_lines};
 
 /// List your requests, their strategies and jobs.
 ///
@@ -25,6 +25,8 @@ pub struct Args {
     pub json: Json,
     #[command(flatten)]
     pub local: Local,
+    #[command(flatten)]
+    pub no_color: NoColor,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -34,6 +36,7 @@ pub const EXIT_CODES: &str =
 impl Run for Args {
     const STAGE: &'static str = "rv ps";
     fn run(&self) -> Result<ExitCode, Error> {
+        self.no_color.apply();
         main(self)
     }
 }

@@ -12,7 +12,7 @@ use crate::records::{Allocation, Envelope};
 use crate::run;
 use crate::slurm::time::Walltime;
 
-use super::{Error, Json, Local, Run, Session, print_lines, print_records};
+use super::{Error, Json, Local, NoColor, Run, Session, print_lines, print_records};
 
 /// Sync the project and run a command on the cluster.
 ///
@@ -45,6 +45,8 @@ pub struct Args {
     pub json: Json,
     #[command(flatten)]
     pub local: Local,
+    #[command(flatten)]
+    pub no_color: NoColor,
     /// The command and its arguments.
     #[arg(
         required = true,
@@ -63,6 +65,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 a job started (with -f: the job's ow
 impl Run for Args {
     const STAGE: &'static str = "rv run";
     fn run(&self) -> Result<ExitCode, Error> {
+        self.no_color.apply();
         main(self)
     }
 }

@@ -8,7 +8,7 @@ use clap::Parser;
 
 use crate::probe::{self, Options};
 
-use super::{Error, Json, Local, Run, Session, print_lines};
+use super::{Error, Json, Local, NoColor, Run, Session, print_lines};
 use crate::status::{assemble, render};
 
 /// Connection, balance, storage, jobs and GPU availability at a glance.
@@ -24,6 +24,8 @@ pub struct Args {
     pub json: Json,
     #[command(flatten)]
     pub local: Local,
+    #[command(flatten)]
+    pub no_color: NoColor,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -32,6 +34,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 shown; 1 the cluster could not be re
 impl Run for Args {
     const STAGE: &'static str = "rv status";
     fn run(&self) -> Result<ExitCode, Error> {
+        self.no_color.apply();
         main(self)
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::commands::request::{LeaseArgs, RequestArgs, ask};
-use crate::commands::{Error, Json, Local, Run, Session, print_lines, print_records};
+use crate::commands::{Error, Json, Local, NoColor, Run, Session, print_lines, print_records};
 use crate::flow::up::{Submit, plan_now, submit_and_follow};
 use crate::flow::watch::{self, Outcome, Target};
 use crate::plan::explain;
@@ -49,6 +49,8 @@ pub struct Args {
     pub timeout: Option<String>,
     #[command(flatten)]
     pub local: Local,
+    #[command(flatten)]
+    pub no_color: NoColor,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -59,6 +61,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success (the shell's own code after 
 impl Run for Args {
     const STAGE: &'static str = "rv up";
     fn run(&self) -> Result<ExitCode, Error> {
+        self.no_color.apply();
         main(self)
     }
 }
@@ -169,6 +172,7 @@ fn resume(
             timeout,
             keep: args.keep,
             records: false,
+            board: crate::style::live_stderr(),
         };
         Ok(watch::follow(ctx, conn, &target, how, watch::interrupted()).await)
     })?;

@@ -9,7 +9,7 @@ use crate::records::{Envelope, Record};
 use crate::slurm::time::Walltime;
 use crate::submit::Recorded;
 
-use super::{Error, Input, Local, Run, Session, print_lines};
+use super::{Error, Input, Local, NoColor, Run, Session, print_lines};
 use crate::flow::watch::{Follow, Outcome, Target, follow, interrupted};
 
 /// Keep the first job of a request that starts; cancel every other one.
@@ -37,6 +37,8 @@ pub struct Args {
     pub resume: Option<String>,
     #[command(flatten)]
     pub local: Local,
+    #[command(flatten)]
+    pub no_color: NoColor,
 }
 
 /// The exit codes, for `--help` and the man page.
@@ -47,6 +49,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 a job of the request is running (its
 impl Run for Args {
     const STAGE: &'static str = "rv-watch";
     fn run(&self) -> Result<ExitCode, Error> {
+        self.no_color.apply();
         main(self)
     }
 }
@@ -79,6 +82,7 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             timeout,
             keep: args.keep,
             records: true,
+            board: crate::style::live_stderr(),
         };
         Ok(follow(&ctx, c, &target, how, interrupted()).await)
     });

@@ -180,6 +180,7 @@ pub async fn submit_and_follow(
         timeout: how.timeout,
         keep: how.keep,
         records: false,
+        board: crate::style::live_stderr(),
     };
     Ok(watch::follow(ctx, conn, &target, follow, interrupt).await)
 }
