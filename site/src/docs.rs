@@ -82,6 +82,22 @@ pub fn render(markdown: &str) -> String {
     out
 }
 
+/// The text of `markdown` as a reader sees it rendered: words and code, no markup.
+pub fn plain(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut out = String::new();
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => out.push(' '),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `llms.txt`: what rv is and where each page is, for coding agents.
 pub fn llms_txt(base: &str) -> String {
     let mut s = String::from(

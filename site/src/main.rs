@@ -16,6 +16,7 @@
 mod docs;
 mod mail;
 mod notify;
+mod pages;
 mod releases;
 mod store;
 
@@ -23,12 +24,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use docs::escape;
+use pages::page;
 use releases::Releases;
 use store::Store;
 
@@ -136,6 +138,28 @@ fn router(site: Arc<Site>) -> Router {
         .route("/", get(landing))
         .route("/docs", get(docs_index))
         .route("/docs/{page}", get(doc_page))
+        .route("/docs/search", get(search))
+        .route(
+            "/docs/search.json",
+            get(|| async { axum::Json(pages::search_index()) }),
+        )
+        .route(
+            "/assets/session.svg",
+            get(|| async { svg(pages::SESSION_SVG) }),
+        )
+        .route(
+            "/assets/time-to-gpu.svg",
+            get(|| async { svg(pages::CHART_SVG) }),
+        )
+        .route(
+            "/assets/site.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    pages::SCRIPT,
+                )
+            }),
+        )
         .route("/llms.txt", get(llms))
         .route("/install.sh", get(install_sh))
         .route("/healthz", get(|| async { "ok" }))
@@ -178,40 +202,29 @@ fn docs_list() -> String {
     list
 }
 
-/// A whole HTML page around `body`: plain, fast, no scripts.
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{t}</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style></head><body><header><a href=\"/\"><b>rv</b></a> <a href=\"/docs\">docs</a> \
-<a href=\"/llms.txt\">llms.txt</a></header><main>{body}</main><footer>rv {v}</footer></body></html>\n",
-        t = escape(title),
-        v = env!("CARGO_PKG_VERSION"),
-    ))
+/// An SVG image.
+fn svg(body: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], body)
 }
 
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;color:#1a202c}\
-header{display:flex;gap:1rem;margin-bottom:2rem}a{color:#2b6cb0}pre{background:#f4f5f7;padding:.75rem;overflow:auto}\
-code{font-family:ui-monospace,monospace}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25rem .5rem}\
-footer{margin-top:3rem;color:#718096;font-size:.875rem}";
+/// `/docs/search?q=`: the search box without JavaScript.
+async fn search(Query(q): Query<std::collections::HashMap<String, String>>) -> Html<String> {
+    pages::search_page(q.get("q").map_or("", String::as_str))
+}
 
 async fn landing(State(site): Shared) -> Html<String> {
-    let body = format!(
-        "<h1>GPUs on a Slurm cluster, without thinking about Slurm</h1>\
-<p>Say what you want — 4 GPUs, 24 hours, run <code>train.py</code> — and rv reads the queue, plans every way \
-to get it across GPU types, topologies and backfill windows, submits them all at once, keeps the first job \
-that starts and cancels the rest. Then it syncs your code, tails the logs, forwards ports and emails you \
-when the job ends, over one SSH connection. Built for UVA's Rivanna/Afton; works on any Slurm cluster.</p>\
-<h2>Install</h2><pre><code>curl -fsSL {url}/install.sh | sh</code></pre>\
-<h2>Try it</h2><pre><code>$ rv init\n$ rv status\n$ rv run -f python train.py --epochs 2\n\
-rv run: job 9531337 runs on udc-an38-9\nepoch 1/2\nepoch 2/2</code></pre>\
-<p><a href=\"/docs/getting-started\">Get started</a> · <a href=\"/docs\">all docs</a></p>",
-        url = escape(&site.public_url)
-    );
-    page("rv", &body)
+    page(
+        "rv: GPUs on a Slurm cluster",
+        &pages::landing(&site.public_url),
+    )
 }
 
 async fn docs_index() -> Html<String> {
-    page("rv docs", &format!("<h1>Documentation</h1>{}", docs_list()))
+    pages::docs_page(
+        "rv docs",
+        None,
+        &format!("<h1>Documentation</h1>{}", docs_list()),
+    )
 }
 
 async fn doc_page(Path(name): Path<String>) -> Response {
@@ -226,9 +239,12 @@ async fn doc_page(Path(name): Path<String>) -> Response {
         };
     }
     match docs::page(&name) {
-        Some(text) => {
-            page(&format!("{} — rv", docs::title(text)), &docs::render(text)).into_response()
-        }
+        Some(text) => pages::docs_page(
+            &format!("{} — rv", docs::title(text)),
+            Some(&name),
+            &docs::render(text),
+        )
+        .into_response(),
         None => not_found("no such page"),
     }
 }

@@ -1,6 +1,8 @@
 //! Every page of the site in headless Chromium (driven through chromedriver's `WebDriver`
-//! API): it loads with the right status, logs no console or network error, its links work,
-//! and its screenshot, saved to disk, is not blank.
+//! API), on a desktop (1280 px) and a phone (390 px): it loads with the right status, logs
+//! no console or network error, its links work, every image loads and has alt text, nothing
+//! is wider than the window, and its screenshot, saved to disk, is not blank. The docs'
+//! search box finds pages as you type.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -41,6 +43,11 @@ struct Visit {
     text: usize,
     errors: Vec<String>,
     screenshot: PathBuf,
+    /// Images without alt text, and images that did not load (their sources).
+    no_alt: Vec<String>,
+    broken: Vec<String>,
+    /// How much wider than the window the page is, in CSS pixels.
+    overflow: i64,
 }
 
 impl Browser {
@@ -88,18 +95,53 @@ impl Browser {
             .clone()
     }
 
-    /// Loads `url`, reads its status, links, text, errors, and saves a screenshot to `shot`.
+    /// Sizes the window to `width` × `height` CSS pixels.
+    fn resize(&self, width: u32, height: u32) {
+        self.session(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Runs `script` in the page; what it returns.
+    fn run(&self, script: &str) -> Value {
+        self.session(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"args": [], "script": script})),
+        )
+    }
+
+    /// Loads `url`, reads its status, links, text, images, width and errors, and saves a
+    /// screenshot to `shot`.
     fn visit(&self, url: &str, shot: &Path) -> Visit {
         // Drain the log of earlier pages.
         self.session("POST", "/se/log", Some(&json!({"type": "browser"})));
         self.session("POST", "/url", Some(&json!({ "url": url })));
-        let facts = self.session(
+        // Images decode after the load event: wait for them (a broken one settles too).
+        self.session(
             "POST",
-            "/execute/sync",
+            "/execute/async",
             Some(&json!({"args": [], "script":
-                "const n = performance.getEntriesByType('navigation')[0];\
-                 return [n ? n.responseStatus : 0, [...document.links].map(a => a.href), document.body.innerText.length]"})),
+                "const done = arguments[0];\
+                 Promise.all([...document.images].map(i => i.decode().catch(() => null))).then(() => done(1))"})),
         );
+        let facts = self.run(
+            "const n = performance.getEntriesByType('navigation')[0];\
+             const imgs = [...document.images];\
+             return [n ? n.responseStatus : 0, [...document.links].map(a => a.href), document.body.innerText.length,\
+                     imgs.filter(i => !i.alt.trim()).map(i => i.src),\
+                     imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),\
+                     document.documentElement.scrollWidth - window.innerWidth]",
+        );
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| l.as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
         let errors = self
             .session("POST", "/se/log", Some(&json!({"type": "browser"})))
             .as_array()
@@ -124,6 +166,9 @@ impl Browser {
             text: usize::try_from(facts[2].as_u64().unwrap_or(0)).unwrap(),
             errors,
             screenshot: shot.to_owned(),
+            no_alt: strings(&facts[3]),
+            broken: strings(&facts[4]),
+            overflow: facts[5].as_i64().unwrap_or(0),
         }
     }
 }
@@ -207,6 +252,15 @@ fn problems(v: &Visit, want_status: u64) -> Vec<String> {
             .filter(|e| want_status == 200 || !e.contains(&own))
             .map(|e| format!("console: {e}")),
     );
+    out.extend(
+        v.no_alt
+            .iter()
+            .map(|i| format!("image without alt text: {i}")),
+    );
+    out.extend(v.broken.iter().map(|i| format!("image did not load: {i}")));
+    if v.overflow > 0 {
+        out.push(format!("{} px wider than the window", v.overflow));
+    }
     let ink = ink(&v.screenshot);
     if ink < 0.005 || v.text < 20 {
         out.push(format!(
@@ -234,20 +288,25 @@ fn every_page_renders_in_chromium_without_errors_and_its_links_work() {
         let name = entry.file_name().to_string_lossy().replace(".md", "");
         pages.push((format!("/docs/{name}"), 200));
     }
+    pages.push(("/docs/search?q=checkpoint".into(), 200));
     let origin = format!("http://{addr}");
     let mut checked = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
-    for (path, want) in &pages {
+    for ((path, want), (width, height)) in pages
+        .iter()
+        .flat_map(|p| [(p, (1280, 900)), (p, (390, 844))])
+    {
+        browser.resize(width, height);
         let name = match path.trim_matches('/') {
             "" => "home".to_owned(),
-            p => p.replace('/', "_"),
+            p => p.replace(['/', '?', '='], "_"),
         };
-        let shot = dir.join(format!("{name}.png"));
+        let shot = dir.join(format!("{name}-{width}.png"));
         let visit = browser.visit(&format!("{origin}{path}"), &shot);
         failures.extend(
             problems(&visit, *want)
                 .into_iter()
-                .map(|p| format!("{path}: {p}")),
+                .map(|p| format!("{path} at {width} px: {p}")),
         );
         for link in &visit.links {
             let Some(local) = link.strip_prefix(&origin) else {
@@ -292,5 +351,65 @@ fn the_page_check_sees_console_errors_and_blank_pages() {
     let blank = browser.visit("data:text/html,<html></html>", &dir.join("blank.png"));
     let found = problems(&blank, 0);
     assert!(found.iter().any(|p| p.starts_with("blank")), "{found:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_home_page_shows_its_session_and_chart_and_the_docs_search_finds_as_you_type() {
+    let dir = scratch("browser-search");
+    let (_gh, github) = fake_github(&dir);
+    let (_site, addr) = site(&github);
+    let browser = Browser::start();
+    let home = browser.visit(&format!("http://{addr}/"), &dir.join("home.png"));
+    assert!(
+        problems(&home, 200).is_empty(),
+        "{:?}",
+        problems(&home, 200)
+    );
+    let shown = browser.run(
+        "return [...document.images].filter(i => i.complete && i.naturalWidth > 0).map(i => new URL(i.src).pathname)",
+    );
+    for want in ["/assets/session.svg", "/assets/time-to-gpu.svg"] {
+        assert!(
+            shown.as_array().unwrap().iter().any(|s| s == want),
+            "{want} shown: {shown}"
+        );
+    }
+    // With JavaScript the copy button shows itself.
+    let copy = browser.run("return !document.querySelector('button.copy').hidden");
+    assert_eq!(copy, Value::Bool(true));
+
+    let page = browser.visit(
+        &format!("http://{addr}/docs/getting-started"),
+        &dir.join("docs.png"),
+    );
+    assert!(
+        problems(&page, 200).is_empty(),
+        "{:?}",
+        problems(&page, 200)
+    );
+    browser.run(
+        "const box = document.getElementById('search');\
+         box.value = 'checkpoint';\
+         box.dispatchEvent(new Event('input'));",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let found = loop {
+        let found = browser.run(
+            "return [...document.querySelectorAll('#results a')].map(a => new URL(a.href).pathname)",
+        );
+        if found.as_array().is_some_and(|f| !f.is_empty()) || Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "/docs/allocator"),
+        "the search for checkpoint lists the allocator page: {found}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -15,7 +15,23 @@ fn pages_docs_and_install_script() {
         body.contains("curl -fsSL https://rv.example/install.sh | sh"),
         "{body}"
     );
-    assert!(!body.contains("<script"), "no scripts");
+    // One script, the site's own, deferred: the pages work without it.
+    assert_eq!(body.matches("<script").count(), 1, "{body}");
+    assert!(body.contains("<script src=\"/assets/site.js\" defer></script>"));
+    for (asset, kind) in [
+        ("/assets/site.js", "text/javascript"),
+        ("/assets/session.svg", "image/svg+xml"),
+        ("/assets/time-to-gpu.svg", "image/svg+xml"),
+        ("/docs/search.json", "application/json"),
+    ] {
+        let (code, head, _) = get(&addr, asset);
+        assert_eq!(code, 200, "{asset}");
+        assert!(head.contains(kind), "{asset}: {head}");
+    }
+    // The search box without JavaScript: a page of results.
+    let (code, _, found) = get(&addr, "/docs/search?q=checkpoint");
+    assert_eq!(code, 200);
+    assert!(found.contains("href=\"/docs/allocator\""), "{found}");
     let (code, _, index) = get(&addr, "/docs");
     assert_eq!(code, 200);
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
