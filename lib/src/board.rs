@@ -369,17 +369,21 @@ fn clean(s: &str) -> String {
 
 /// The display width of a painted line: its escapes take no room.
 pub fn display_width(line: &str) -> usize {
+    unpainted(line).width()
+}
+
+/// A painted line without its escapes (each up to its final letter).
+fn unpainted(line: &str) -> String {
     let mut plain = String::with_capacity(line.len());
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         if c == '\u{1b}' {
-            // A CSI sequence: up to its final letter.
             chars.by_ref().find(char::is_ascii_alphabetic);
         } else {
             plain.push(c);
         }
     }
-    plain.width()
+    plain
 }
 
 /// A duration as a person reads a wait: `14s`, `3m 05s`, `2h 10m`, `1d 4h`.
@@ -434,23 +438,6 @@ mod tests {
             submit: Some(submit),
             ..squeue::Job::default()
         }
-    }
-
-    fn strip(s: &str) -> String {
-        let mut out = String::new();
-        let mut chars = s.chars();
-        while let Some(c) = chars.next() {
-            if c == '\u{1b}' {
-                for d in chars.by_ref() {
-                    if d.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
     }
 
     fn board() -> Board {
@@ -544,7 +531,10 @@ mod tests {
         b.frames -= 1;
         let painted = b.frame(1_074, 120, true);
         assert_ne!(plain, painted);
-        assert_eq!(plain, painted.iter().map(|l| strip(l)).collect::<Vec<_>>());
+        assert_eq!(
+            plain,
+            painted.iter().map(|l| unpainted(l)).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `rv-watch`: the rim around [`crate::watch`].
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -82,7 +83,8 @@ fn main(args: &Args) -> Result<ExitCode, Error> {
             timeout,
             keep: args.keep,
             records: true,
-            board: crate::style::live_stderr(),
+            // Its records go to stdout: on the same terminal they would break the board.
+            board: crate::style::live_stderr() && !std::io::stdout().is_terminal(),
         };
         Ok(follow(&ctx, c, &target, how, interrupted()).await)
     });
