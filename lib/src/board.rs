@@ -7,12 +7,12 @@
 //! Everything here is data in, lines out: [`Board::frame`] fits the lines to a width and
 //! paints them; the terminal itself (redrawing in place) is the caller's.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::records::Strategy;
 use crate::slurm::parse::job_state::JobState;
 use crate::slurm::parse::squeue;
-use crate::style::{Tone, paint, state_tone};
+use crate::style::{Tone, clean, paint, state_tone, truncate};
 use crate::watch::{Tracked, plain_reason, state_name};
 
 /// The spinner's frames, one per redraw.
@@ -338,54 +338,6 @@ fn header_line(cells: &[String], width: usize, colour: bool) -> String {
     line
 }
 
-/// `s` cut to at most `width` display columns, with `…` where it was cut.
-fn truncate(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    if width > 0 {
-        out.push('…');
-    }
-    out
-}
-
-/// `s` with control characters (escapes, newlines, tabs) turned into spaces: nothing read
-/// from the cluster may move the cursor.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// The display width of a painted line: its escapes take no room.
-pub fn display_width(line: &str) -> usize {
-    unpainted(line).width()
-}
-
-/// A painted line without its escapes (each up to its final letter).
-fn unpainted(line: &str) -> String {
-    let mut plain = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            chars.by_ref().find(char::is_ascii_alphabetic);
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
-}
-
 /// A duration as a person reads a wait: `14s`, `3m 05s`, `2h 10m`, `1d 4h`.
 pub fn clock(secs: i64) -> String {
     let s = secs.max(0);
@@ -508,7 +460,7 @@ mod tests {
         for width in [20, 30, 40, 60, 80, 200] {
             for line in b.frame(1_074, width, true) {
                 assert!(
-                    display_width(&line) < width,
+                    crate::style::display_width(&line) < width,
                     "{width}: {line:?} is too wide"
                 );
             }
@@ -533,7 +485,10 @@ mod tests {
         assert_ne!(plain, painted);
         assert_eq!(
             plain,
-            painted.iter().map(|l| unpainted(l)).collect::<Vec<_>>()
+            painted
+                .iter()
+                .map(|l| crate::style::unpainted(l))
+                .collect::<Vec<_>>()
         );
     }
 
@@ -573,7 +528,6 @@ mod tests {
         for line in b.frame(1_000, 200, false) {
             assert!(!line.chars().any(char::is_control), "{line:?}");
         }
-        assert_eq!(truncate("ñame 名前", 6), "ñame …");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use nu_ansi_term::Color;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Set by `--no-color`.
 static FORBIDDEN: AtomicBool = AtomicBool::new(false);
@@ -94,6 +95,61 @@ pub fn state_tone(state: &str) -> Tone {
     }
 }
 
+/// `s` cut to at most `width` display columns, with `…` where it was cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `s` with control characters (escapes, newlines, tabs) turned into spaces: nothing read
+/// from the cluster may move the cursor.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The display width of a painted line: its escapes take no room.
+pub fn display_width(line: &str) -> usize {
+    unpainted(line).width()
+}
+
+/// A painted line without its escapes (each up to its final letter).
+pub fn unpainted(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(char::is_ascii_alphabetic);
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// `s` as one cell of a table: cleaned, cut to `width` display columns and padded to them.
+pub fn cell(s: &str, width: usize) -> String {
+    let text = truncate(&clean(s), width);
+    let pad = width.saturating_sub(text.width());
+    format!("{text}{}", " ".repeat(pad))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +165,16 @@ mod tests {
         assert!(!wanted(None, Some(OsStr::new("dumb")), true));
         assert_eq!(paint("x", Tone::Bad, false), "x");
         assert!(paint("x", Tone::Bad, true).contains("\u{1b}["));
+    }
+
+    #[test]
+    fn cells_hold_their_width_whatever_the_text() {
+        assert_eq!(truncate("ñame 名前", 6), "ñame …");
+        assert_eq!(cell("名前のジョブ", 7), "名前の…");
+        assert_eq!(cell("a\nb\u{1b}[2J", 8), "a b [2J ");
+        assert_eq!(display_width(&paint("名前", Tone::Good, true)), 4);
+        for s in ["train", "名前のとても長いジョブ名", "tab\there", ""] {
+            assert_eq!(cell(s, 10).width(), 10, "{s:?}");
+        }
     }
 }

@@ -79,11 +79,11 @@ fn render(rows: &[crate::jobs::Row], now: i64, colour: bool) -> Vec<String> {
             None => where_,
         };
         lines.push(format!(
-            "{:<24} {:<4} {:>8} {:<20} {} {:>4} {:<16} {:>9}  {}",
+            "{:<24} {:<4} {:>8} {} {} {:>4} {:<16} {:>9}  {}",
             r.request.as_deref().unwrap_or("-"),
             r.strategy.as_deref().unwrap_or(""),
             r.job_id,
-            r.name.chars().take(20).collect::<String>(),
+            crate::style::cell(&r.name, 20),
             crate::style::paint(
                 &format!("{:<10}", r.state),
                 crate::style::state_tone(&r.state),
@@ -94,7 +94,7 @@ fn render(rows: &[crate::jobs::Row], now: i64, colour: bool) -> Vec<String> {
             r.elapsed
                 .map(|e| Walltime::from_secs(e).to_string())
                 .unwrap_or_default(),
-            where_
+            crate::style::clean(&where_)
         ));
     }
     if rows.is_empty() {
@@ -125,28 +125,13 @@ mod tests {
         }
     }
 
-    /// `line` without its escape codes.
-    fn plain(line: &str) -> String {
-        let mut out = String::new();
-        let mut escape = false;
-        for c in line.chars() {
-            match (escape, c) {
-                (false, '\u{1b}') => escape = true,
-                (true, 'm') => escape = false,
-                (false, c) => out.push(c),
-                (true, _) => {}
-            }
-        }
-        out
-    }
-
     #[test]
     fn states_are_coloured_and_columns_line_up_either_way() {
         let rows = [row("RUNNING"), row("PENDING"), row("FAILED")];
         let bare = render(&rows, 0, false);
         let painted = render(&rows, 0, true);
         assert!(bare.iter().all(|l| !l.contains('\u{1b}')), "{bare:?}");
-        let stripped: Vec<String> = painted.iter().map(|l| plain(l)).collect();
+        let stripped: Vec<String> = painted.iter().map(|l| crate::style::unpainted(l)).collect();
         assert_eq!(stripped, bare, "colour changes no column");
         // Green, yellow, red (nu-ansi-term's codes).
         assert!(painted[1].contains("\u{1b}[32mRUNNING"), "{:?}", painted[1]);
@@ -163,5 +148,28 @@ mod tests {
         let at = |l: &str| l.find("NODE").or_else(|| l.find("a6000-01"));
         assert_eq!(at(&bare[0]), at(&bare[1]));
         assert_eq!(at(&bare[1]), at(&bare[3]));
+    }
+
+    #[test]
+    fn odd_job_names_keep_the_table_one_line_a_job_and_aligned() {
+        use unicode_width::UnicodeWidthStr;
+        let mut odd = [row("RUNNING"), row("RUNNING"), row("RUNNING")];
+        odd[0].name = "学習ジョブ：とても長い名前のジョブ".into();
+        odd[1].name = "two\nlines\u{1b}[2J|pipe".into();
+        let lines = render(&odd, 0, true);
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains('\n') && !l.contains("\u{1b}[2J"))
+        );
+        let node_at: Vec<usize> = lines[1..]
+            .iter()
+            .map(|l| {
+                let l = crate::style::unpainted(l);
+                l[..l.find("a6000-01").unwrap()].width()
+            })
+            .collect();
+        assert_eq!(node_at, [node_at[0]; 3], "{lines:#?}");
     }
 }

@@ -622,7 +622,7 @@ impl Screen {
     fn put(&mut self, lines: Vec<String>, out: &mut Vec<u8>) {
         self.widths = lines
             .iter()
-            .map(|l| crate::board::display_width(l))
+            .map(|l| crate::style::display_width(l))
             .collect();
         for line in &lines {
             out.extend_from_slice(line.as_bytes());
