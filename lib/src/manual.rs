@@ -17,7 +17,7 @@ const ENVIRONMENT: &str = "ENVIRONMENT\n  \
     RV_KEY_FILE     the key of the secrets store (default ~/.config/rv/secret.key)\n  \
     RV_SITE_URL     where rv upgrade looks for releases (default https://rivanna.dev)\n  \
     RV_TRACE        print the SSH round trips and bytes received on stderr\n  \
-    NO_COLOR        plain output\n  \
+    NO_COLOR        no colours (as --no-color); TERM=dumb also turns the live board off\n  \
     COMPLETE        set by the completion scripts when a shell asks rv for completions\n\n\
     FILES\n  \
     ~/.rv/config.toml        configuration\n  \
