@@ -320,7 +320,7 @@ fn table_lines(table: &[[String; COLUMNS]], width: usize, colour: bool) -> Vec<S
 fn header_line(cells: &[String], width: usize, colour: bool) -> String {
     let mut line = String::new();
     let mut used = 0;
-    for (i, cell) in cells.iter().enumerate() {
+    for (i, cell) in cells.iter().filter(|c| !c.is_empty()).enumerate() {
         let cell = clean(cell);
         let sep = if i == 0 { "" } else { " · " };
         if i > 0 && used + sep.width() + cell.width() >= width {
@@ -528,6 +528,23 @@ mod tests {
         for line in b.frame(1_000, 200, false) {
             assert!(!line.chars().any(char::is_control), "{line:?}");
         }
+    }
+
+    #[test]
+    fn jobs_without_their_strategies_still_get_a_board() {
+        let mut b = Board::new("r-2", &[], &[(7, None)]);
+        b.observe(
+            100,
+            &[tracked(7, JobState::Pending, None)],
+            &[queued(7, 90)],
+            &[],
+        );
+        let lines = b.frame(100, 80, false);
+        assert!(lines[0].starts_with("⠋ r-2 · waited 0s"), "{lines:#?}");
+        assert!(
+            lines[1].contains('7') && lines[1].contains("PENDING") && lines[1].contains("10s"),
+            "{lines:#?}"
+        );
     }
 
     #[test]
