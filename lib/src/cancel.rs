@@ -46,14 +46,17 @@ impl Asked {
 }
 
 /// The script that cancels `target` and prints the ids of the jobs it found (the ones
-/// cancelled). A request's jobs are the locally `recorded` ones plus every job the
+/// cancelled). A job already ending ([`ENDING`]: a loser cancelled a moment ago and still
+/// completing) is not counted among a request's or `--all`'s. A request's jobs are the locally `recorded` ones plus every job the
 /// cluster's request directory lists (segments too); its env file is removed, so secrets
 /// of jobs that never started do not stay on disk. Without a record a request has nothing
 /// known to cancel.
 pub fn script(target: &Target, recorded: Option<&Recorded>) -> String {
     match target {
         Target::Job(id) => format!("squeue -h -j {id} -o %i 2>/dev/null; scancel {id}"),
-        Target::All => "squeue -h -u \"$USER\" -o %i; scancel -u \"$USER\"".to_owned(),
+        Target::All => format!(
+            "squeue -h -u \"$USER\" -o '%i %t' | awk '$2 !~ {ENDING} {{ print $1 }}'; scancel -u \"$USER\""
+        ),
         Target::Request(id) => {
             let ids: Vec<String> = recorded
                 .iter()
@@ -66,13 +69,17 @@ pub fn script(target: &Target, recorded: Option<&Recorded>) -> String {
             };
             format!(
                 "ids=\" {} $(cat {rdir}/jobs 2>/dev/null | tr '\\n' ' ') \"; \
-                 live=$(squeue -h -u \"$USER\" -o %i | awk -v ids=\"$ids\" 'index(ids, \" \" $1 \" \")'); \
+                 live=$(squeue -h -u \"$USER\" -o '%i %t' | awk -v ids=\"$ids\" '$2 !~ {ENDING} && index(ids, \" \" $1 \" \") {{ print $1 }}'); \
                  echo \"$live\"; [ -z \"$live\" ] || scancel $live; rm -f {env}",
                 ids.join(" "),
             )
         }
     }
 }
+
+/// squeue's short states of a job that is ending or over (an awk pattern): completing,
+/// and the ends a job lingers in the queue with for a moment.
+const ENDING: &str = "/^(CG|CA|CD|F|TO|NF|PR|OOM|BF|DL)$/";
 
 /// The job ids the script printed.
 pub fn cancelled(stdout: &str) -> Vec<u64> {
@@ -110,5 +117,49 @@ mod tests {
         assert!(s.contains("cat \"$RV_NONE\"/jobs"), "{s}");
         assert!(s.contains("ids=\"  $("), "{s}");
         assert_eq!(cancelled("12\n 13 x\n"), vec![12, 13]);
+    }
+
+    /// Runs `target`'s script with a `squeue` that lists `queue` (`<id> <state>` lines) and
+    /// a `scancel` that records its arguments; the request's directory lists `listed`. What
+    /// the script printed, and what scancel was given.
+    fn run(target: &Target, queue: &str, listed: &str) -> (Vec<u64>, String) {
+        let dir = std::env::temp_dir().join(format!("rv-cancel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("jobs"), listed).unwrap();
+        let fake = |name: &str, body: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::process::Command::new("chmod")
+                .arg("+x")
+                .arg(&path)
+                .status()
+                .unwrap();
+        };
+        fake("squeue", &format!("printf '{queue}'"));
+        fake(
+            "scancel",
+            &format!("echo \"$*\" >{}/scancelled", dir.display()),
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script(target, None)])
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
+            .env("USER", "rvtest")
+            .env("RV_NONE", &dir)
+            .output()
+            .unwrap();
+        let said = std::fs::read_to_string(dir.join("scancelled")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        (cancelled(&String::from_utf8_lossy(&out.stdout)), said)
+    }
+
+    #[test]
+    fn a_completing_job_is_not_counted_as_cancelled() {
+        let queue = "670 R\n674 CG\n675 CA\n999 PD\n";
+        let (found, said) = run(&Target::Request("r-1-ab".into()), queue, "670\n674\n675\n");
+        assert_eq!(found, [670], "the request's jobs still running");
+        assert_eq!(said.trim(), "670");
+        let (found, said) = run(&Target::All, queue, "");
+        assert_eq!(found, [670, 999]);
+        assert_eq!(said.trim(), "-u rvtest");
     }
 }
