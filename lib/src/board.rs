@@ -63,8 +63,15 @@ pub enum End<'a> {
     },
     /// No job will run.
     Failed,
-    /// Ctrl-C, SIGTERM or the timeout.
-    Stopped(&'a str),
+    /// Ctrl-C, SIGTERM or the timeout (`why`): `cancelled` jobs cancelled.
+    Stopped {
+        /// What stopped the wait.
+        why: &'a str,
+        /// How many jobs are being cancelled.
+        cancelled: usize,
+    },
+    /// The cluster could not be reached again: nothing was cancelled.
+    Lost,
 }
 
 impl Board {
@@ -178,17 +185,13 @@ impl Board {
                 "no strategy started: all {} ended after {waited}",
                 self.rows.len()
             ),
-            End::Stopped(why) => {
-                let open = self
-                    .rows
-                    .iter()
-                    .filter(|r| !r.state.as_ref().is_some_and(JobState::is_finished))
-                    .count();
-                format!(
-                    "{why} after {waited}: {open} job{} cancelled",
-                    if open == 1 { "" } else { "s" }
-                )
-            }
+            End::Stopped { why, cancelled } => format!(
+                "{why} after {waited}: {cancelled} job{} cancelled",
+                if cancelled == 1 { "" } else { "s" }
+            ),
+            End::Lost => format!(
+                "lost the cluster after {waited}; the jobs left end by their claim gate and lease"
+            ),
         }
     }
 }
@@ -511,7 +514,13 @@ mod tests {
             "s1 (job 11) won on rtx3090-02 after 14s; 1 cancelled"
         );
         assert_eq!(
-            b.summary(End::Stopped("interrupted"), 1_065),
+            b.summary(
+                End::Stopped {
+                    why: "interrupted",
+                    cancelled: 1
+                },
+                1_065
+            ),
             "interrupted after 1m 05s: 1 job cancelled"
         );
     }

@@ -180,7 +180,7 @@ fn queue_rows(reply: &Reply, q: usize) -> Vec<squeue::Job> {
 
 /// How a watch ends when the cluster cannot be reached again: what is left, and what to do.
 fn lost(watch: &Watch, say: &mut Say) -> Outcome {
-    say.finish(End::Stopped("lost the cluster"), None);
+    say.finish(End::Lost, None);
     Outcome::Ended(format!(
         "lost the cluster; the claim gate lets at most one of jobs {:?} run, and an \
          interactive one ends by itself when its lease runs out: `rv up --resume {r}` \
@@ -431,7 +431,11 @@ async fn stop(
 ) -> Outcome {
     let kept = if keep { watch.winner } else { None };
     let ids = watch.cancel_all_but(kept);
-    say.finish(End::Stopped(why), None);
+    let end = End::Stopped {
+        why,
+        cancelled: ids.len(),
+    };
+    say.finish(end, None);
     eprintln!("rv-watch: {why}: cancelling jobs {ids:?}");
     cancel(conn, &ids, kept.is_none().then_some(env_file)).await;
     Outcome::Interrupted
@@ -611,7 +615,7 @@ impl Screen {
         let tone = match end {
             End::Won { .. } => crate::style::Tone::Good,
             End::Failed => crate::style::Tone::Bad,
-            End::Stopped(_) => crate::style::Tone::Warn,
+            End::Stopped { .. } | End::Lost => crate::style::Tone::Warn,
         };
         out.extend_from_slice(crate::style::paint(&line, tone, self.colour).as_bytes());
         out.push(b'\n');
