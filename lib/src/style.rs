@@ -168,6 +168,21 @@ mod tests {
     }
 
     #[test]
+    fn no_color_flag_turns_colour_off_even_on_a_terminal() {
+        // No test reads colour from the process's settings but this one (tests are not on
+        // a terminal), so turning it off for the process is harmless.
+        let before = allowed(true);
+        forbid();
+        assert!(!allowed(true));
+        assert!(!allowed(false));
+        assert!(
+            before
+                || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+                || std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+        );
+    }
+
+    #[test]
     fn cells_hold_their_width_whatever_the_text() {
         assert_eq!(truncate("ñame 名前", 6), "ñame …");
         assert_eq!(cell("名前のジョブ", 7), "名前の…");
