@@ -150,6 +150,35 @@ figcaption{color:var(--muted);font-size:.875rem;margin-top:.4rem}\
 #results li{font-size:.9rem;border-bottom:1px solid var(--line);padding:.3rem 0}#results small{display:block;color:var(--muted)}\
 @media (max-width:48rem){.docs{grid-template-columns:minmax(0,1fr)}.sidebar ul{display:flex;flex-wrap:wrap;gap:.2rem .9rem}}";
 
+/// A docs page as the search reads it.
+struct Searchable {
+    name: &'static str,
+    title: &'static str,
+    /// Its rendered text ([`docs::plain`]).
+    plain: String,
+    /// `plain` in lowercase, for matching.
+    lower: String,
+}
+
+/// Every docs page's text, worked out once (the docs are built into the binary).
+fn searchable() -> &'static [Searchable] {
+    static PAGES: std::sync::LazyLock<Vec<Searchable>> = std::sync::LazyLock::new(|| {
+        docs::PAGES
+            .iter()
+            .map(|(name, text)| {
+                let plain = docs::plain(text);
+                Searchable {
+                    name,
+                    title: docs::title(text),
+                    lower: plain.to_lowercase(),
+                    plain,
+                }
+            })
+            .collect()
+    });
+    &PAGES
+}
+
 /// The pages whose text holds every word of `query` (case-insensitive): (name, title,
 /// a few words around the first match).
 pub fn search(query: &str) -> Vec<(&'static str, &'static str, String)> {
@@ -161,16 +190,10 @@ pub fn search(query: &str) -> Vec<(&'static str, &'static str, String)> {
     if words.is_empty() {
         return Vec::new();
     }
-    docs::PAGES
+    searchable()
         .iter()
-        .filter_map(|(name, text)| {
-            let plain = docs::plain(text);
-            let lower = plain.to_lowercase();
-            if !words.iter().all(|w| lower.contains(w.as_str())) {
-                return None;
-            }
-            Some((*name, docs::title(text), snippet(&plain, &lower, &words[0])))
-        })
+        .filter(|p| words.iter().all(|w| p.lower.contains(w.as_str())))
+        .map(|p| (p.name, p.title, snippet(&p.plain, &p.lower, &words[0])))
         .collect()
 }
 
@@ -210,11 +233,9 @@ pub fn search_page(query: &str) -> Html<String> {
 
 /// Every page's title and text, for the search as you type.
 pub fn search_index() -> serde_json::Value {
-    docs::PAGES
+    searchable()
         .iter()
-        .map(|(name, text)| {
-            serde_json::json!({"name": name, "title": docs::title(text), "text": docs::plain(text)})
-        })
+        .map(|p| serde_json::json!({"name": p.name, "title": p.title, "text": p.plain}))
         .collect()
 }
 
